@@ -1,0 +1,22 @@
+from django import forms
+
+
+class SignupForm(forms.Form):
+    """Extra fields on allauth's sign-up form."""
+
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def signup(self, request, user) -> None:
+        # allauth calls this hook; the name is set by the service so the rule lives in one place.
+        from accounts.services import user_update_profile
+
+        user_update_profile(user=user, full_name=self.cleaned_data["full_name"])
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(label="Full name", max_length=150, required=False)

@@ -1,0 +1,75 @@
+from decimal import Decimal
+
+from django import forms
+
+from catalog.models import Course
+from catalog.money import CURRENCY_CHOICES, currency_decimals, from_minor_units, to_minor_units
+
+MAX_PRICE_MINOR_UNITS = 99_999_999  # Stripe's limit for a single charge in most currencies.
+
+
+class CourseForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
+    content = forms.CharField(
+        label="Course content",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Shown only to buyers who paid, to you and to staff.",
+    )
+    price = forms.DecimalField(
+        min_value=Decimal("0.50"),
+        max_digits=12,
+        decimal_places=3,
+        help_text="In the currency below, e.g. 49.00. At least 0.50 (Stripe's minimum charge).",
+    )
+    currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
+    charge_type = forms.ChoiceField(
+        label="How the payment is made",
+        choices=Course.ChargeType.choices,
+        initial=Course.ChargeType.AUTOMATIC,
+    )
+    is_published = forms.BooleanField(label="Published (visible in the catalog)", required=False)
+
+    @classmethod
+    def initial_for(cls, course: Course) -> dict:
+        return {
+            "title": course.title,
+            "description": course.description,
+            "content": course.content,
+            "price": from_minor_units(course.price_amount, course.currency),
+            "currency": course.currency,
+            "charge_type": course.charge_type,
+            "is_published": course.is_published,
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        price, currency = cleaned.get("price"), cleaned.get("currency")
+        if price is not None and currency:
+            try:
+                cleaned["price_amount"] = to_minor_units(price, currency)
+            except ValueError as error:
+                self.add_error("price", str(error))
+                return cleaned
+            if currency_decimals(currency) == 0 and cleaned["price_amount"] < 50:
+                self.add_error("price", "The price is below Stripe's minimum charge.")
+            if cleaned["price_amount"] > MAX_PRICE_MINOR_UNITS:
+                self.add_error("price", "The price is above the largest amount Stripe can charge.")
+        return cleaned
+
+    def course_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "content": data["content"],
+            "price_amount": data["price_amount"],
+            "currency": data["currency"],
+            "charge_type": data["charge_type"],
+            "is_published": data["is_published"],
+        }
+
+
+class CourseSearchForm(forms.Form):
+    q = forms.CharField(label="Search courses", required=False, max_length=100)

@@ -1,0 +1,124 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+from catalog.models import Course
+
+DEMO_PASSWORD = "justatest"
+
+DEMO_USERS = [
+    {
+        "email": "admin@example.com",
+        "full_name": "Ada Admin",
+        "is_staff": True,
+        "is_superuser": True,
+    },
+    {"email": "seller@example.com", "full_name": "Grace Hopper", "is_seller": True},
+    {"email": "seller2@example.com", "full_name": "Alan Turing", "is_seller": True},
+    {"email": "buyer@example.com", "full_name": "Barbara Buyer"},
+]
+
+# (seller, title, price in minor units, currency, description)
+DEMO_COURSES = [
+    (
+        "seller@example.com",
+        "Django from Zero to Deployed",
+        4900,
+        "usd",
+        "Build and ship a real Django app: models, forms, auth, tests and a production deploy.",
+    ),
+    (
+        "seller@example.com",
+        "HTMX for Server-Side Developers",
+        2900,
+        "usd",
+        "Partial page updates, live search and infinite scroll without a JavaScript framework.",
+    ),
+    (
+        "seller@example.com",
+        "Payments with Stripe Connect",
+        7900,
+        "usd",
+        "Marketplaces done right: onboarding, charge types, fees, webhooks and refunds.",
+    ),
+    (
+        "seller@example.com",
+        "PostgreSQL Performance Basics",
+        3900,
+        "eur",
+        "Read query plans, pick the right index and keep a growing table fast.",
+    ),
+    (
+        "seller@example.com",
+        "Writing Tests That Matter",
+        1900,
+        "gbp",
+        "Test behaviour, not implementation: factories, fixtures and browser tests.",
+    ),
+    (
+        "seller2@example.com",
+        "Computability for Curious Programmers",
+        3500,
+        "usd",
+        "Turing machines, the halting problem and why some bugs can never be found automatically.",
+    ),
+    (
+        "seller2@example.com",
+        "Cryptography Essentials",
+        5900,
+        "usd",
+        "Hashes, signatures and key exchange explained with working Python examples.",
+    ),
+    (
+        "seller2@example.com",
+        "Japanese Tea Ceremony Online",
+        6000,
+        "jpy",
+        "A calm introduction to chadō, filmed in Kyoto, with a printable guide.",
+    ),
+    (
+        "seller2@example.com",
+        "Machine Learning Without the Hype",
+        4500,
+        "usd",
+        "Linear models, trees and honest evaluation before you reach for deep learning.",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users and courses (safe to run again: nothing is duplicated)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users = {}
+        for spec in DEMO_USERS:
+            fields = dict(spec)
+            email = fields.pop("email")
+            user, created = User.objects.get_or_create(email=email, defaults=fields)
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            users[email] = user
+        for seller_email, title, price, currency, description in DEMO_COURSES:
+            Course.objects.get_or_create(
+                title=title,
+                seller=users[seller_email],
+                defaults={
+                    "slug": _slug(title),
+                    "description": description,
+                    "content": f"Welcome to “{title}”. Lesson 1 starts here.",
+                    "price_amount": price,
+                    "currency": currency,
+                    "is_published": True,
+                },
+            )
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: password for every login is {DEMO_PASSWORD!r}.")
+        )
+
+
+def _slug(title: str) -> str:
+    from django.utils.text import slugify
+
+    return slugify(title)

@@ -1,0 +1,44 @@
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from catalog.models import Course
+
+
+def course_list_published(*, search: str = "") -> QuerySet[Course]:
+    courses = Course.objects.filter(is_published=True).select_related("seller")
+    search = search.strip()
+    if search:
+        courses = courses.filter(
+            Q(title__icontains=search)
+            | Q(seller__full_name__icontains=search)
+            | Q(seller__email__icontains=search)
+        )
+    return courses
+
+
+def course_list_for_seller(*, seller: User) -> QuerySet[Course]:
+    return Course.objects.filter(seller=seller).select_related("seller__stripe_account")
+
+
+def course_get_visible(*, slug: str, user: User) -> Course | None:
+    """A course page is public once published; before that only its seller and staff see it."""
+    course = Course.objects.select_related("seller").filter(slug=slug).first()
+    if course is None:
+        return None
+    if course.is_published or user.is_staff or course.seller_id == user.pk:
+        return course
+    return None
+
+
+def course_sale_blocker(*, course: Course) -> str | None:
+    """Why this course cannot be bought right now, in words for its seller; None when it can."""
+    if not course.seller.is_seller:
+        return "The seller no longer has selling rights."
+    stripe_account = getattr(course.seller, "stripe_account", None)
+    if stripe_account is None:
+        return "Connect a Stripe account to start selling."
+    if not stripe_account.is_connected:
+        return "The Stripe account was disconnected. Connect it again to sell."
+    if not stripe_account.charges_enabled:
+        return "Stripe has not enabled charges yet: finish onboarding."
+    return None

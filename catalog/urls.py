@@ -1,0 +1,13 @@
+from django.urls import path
+
+from catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("", views.course_list, name="course-list"),
+    path("mine/", views.my_courses, name="my-courses"),
+    path("new/", views.course_new, name="course-new"),
+    path("<slug:slug>/", views.course_detail, name="course-detail"),
+    path("<slug:slug>/edit/", views.course_edit, name="course-edit"),
+]

@@ -1,0 +1,92 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from catalog.forms import CourseForm, CourseSearchForm
+from catalog.models import Course
+from catalog.selectors import (
+    course_get_visible,
+    course_list_for_seller,
+    course_list_published,
+    course_sale_blocker,
+)
+from catalog.services import course_create, course_update
+
+COURSES_PER_PAGE = 12
+
+
+@require_GET
+def home(request):
+    featured = course_list_published()[:6]
+    return render(request, "catalog/home.html", {"featured_courses": featured})
+
+
+@require_GET
+def course_list(request):
+    search_form = CourseSearchForm(request.GET)
+    search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
+    page = Paginator(course_list_published(search=search), COURSES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    template = "catalog/course_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#course-results"
+    return render(request, template, {"search_form": search_form, "search": search, "page": page})
+
+
+@require_GET
+def course_detail(request, slug: str):
+    course = course_get_visible(slug=slug, user=request.user)
+    if course is None:
+        raise Http404("No such course.")
+    return render(
+        request,
+        "catalog/course_detail.html",
+        {"course": course, "sale_blocker": course_sale_blocker(course=course)},
+    )
+
+
+def _require_seller(user) -> None:
+    if not user.is_seller:
+        raise PermissionDenied("Only sellers can manage courses.")
+
+
+@login_required
+@require_GET
+def my_courses(request):
+    _require_seller(request.user)
+    courses = [
+        (course, course_sale_blocker(course=course))
+        for course in course_list_for_seller(seller=request.user)
+    ]
+    return render(request, "catalog/my_courses.html", {"courses": courses})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def course_new(request):
+    _require_seller(request.user)
+    form = CourseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        course = course_create(seller=request.user, **form.course_fields())
+        messages.success(request, f"“{course.title}” was created.")
+        return redirect("catalog:my-courses")
+    return render(request, "catalog/course_form.html", {"form": form, "course": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def course_edit(request, slug: str):
+    _require_seller(request.user)
+    # Another seller's course is reported as missing, so its existence does not leak.
+    course = get_object_or_404(Course, slug=slug, seller=request.user)
+    form = CourseForm(request.POST or None, initial=CourseForm.initial_for(course))
+    if request.method == "POST" and form.is_valid():
+        course_update(course=course, **form.course_fields())
+        messages.success(request, f"“{course.title}” was saved.")
+        return redirect("catalog:my-courses")
+    return render(request, "catalog/course_form.html", {"form": form, "course": course})

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from catalog import views as catalog_views
+
+urlpatterns = [
+    path("", catalog_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("courses/", include("catalog.urls")),
+    path("checkout/", include("checkout.urls")),
+    path("dashboard/", include("dashboards.urls")),
+]
+
+if settings.STRIPE_SANDBOX_ENABLED:
+    urlpatterns.append(path("stripe-sandbox/", include("stripe_sandbox.urls")))

@@ -21,3 +21,18 @@ def connected_seller(db):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(email="staff@test.example", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def stripe_sandbox(live_server, settings):
+    """Point the app's Stripe client and the sandbox's webhook deliveries at the live server.
+
+    Tests using it need the sandbox's database too:
+    `@pytest.mark.django_db(transaction=True, databases="__all__")`.
+    """
+    base = live_server.url
+    settings.SITE_URL = base
+    settings.STRIPE_API_BASE = f"{base}/stripe-sandbox"
+    settings.STRIPE_SANDBOX_WEBHOOK_URL = f"{base}/checkout/webhook/"
+    settings.STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{base}/checkout/webhook/connect/"
+    return base

@@ -35,6 +35,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text="Sellers can publish courses and connect a Stripe account to get paid.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="Dates and daily sales figures are shown in this time zone.",
+    )
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

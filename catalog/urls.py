@@ -10,4 +10,5 @@ urlpatterns = [
     path("new/", views.course_new, name="course-new"),
     path("<slug:slug>/", views.course_detail, name="course-detail"),
     path("<slug:slug>/edit/", views.course_edit, name="course-edit"),
+    path("<slug:slug>/content/", views.course_content, name="course-content"),
 ]

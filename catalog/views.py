@@ -15,6 +15,7 @@ from catalog.selectors import (
     course_sale_blocker,
 )
 from catalog.services import course_create, course_update
+from checkout.selectors import course_access_allowed, course_buy_box
 
 COURSES_PER_PAGE = 12
 
@@ -46,8 +47,23 @@ def course_detail(request, slug: str):
     return render(
         request,
         "catalog/course_detail.html",
-        {"course": course, "sale_blocker": course_sale_blocker(course=course)},
+        {
+            "course": course,
+            "sale_blocker": course_sale_blocker(course=course),
+            "buy_box": course_buy_box(course=course, user=request.user),
+        },
     )
+
+
+@login_required
+@require_GET
+def course_content(request, slug: str):
+    """The course itself: for paying buyers (not fully refunded), its seller and staff."""
+    course = get_object_or_404(Course.objects.select_related("seller"), slug=slug)
+    if not course_access_allowed(course=course, user=request.user):
+        messages.info(request, "Buy this course to open its content.")
+        return redirect(course.get_absolute_url())
+    return render(request, "catalog/course_content.html", {"course": course})
 
 
 def _require_seller(user) -> None:

@@ -1,3 +1,5 @@
+from typing import Protocol
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -44,6 +46,9 @@ class Order(models.Model):
     charge_id = models.CharField(max_length=255, blank=True)
     transfer_id = models.CharField(max_length=255, blank=True)
     application_fee_id = models.CharField(max_length=255, blank=True)
+    # Set while one process creates the separate-charge Transfer, so concurrent fulfilments
+    # never ask Stripe twice; a stale claim (a crashed process) may be taken over.
+    transfer_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -64,6 +69,55 @@ class Order(models.Model):
     def net_amount(self) -> int:
         return self.amount - self.fee_amount
 
+    @property
+    def refundable_amount(self) -> int:
+        return self.amount - self.refunded_amount
+
+    @property
+    def grants_access(self) -> bool:
+        return self.status in ACCESS_STATUSES
+
+    def mark_paid(self, *, payment: "PaymentFacts", paid_at) -> None:
+        """Record a payment Stripe reports as made. Amounts come from Stripe, not from us."""
+        self.status = self.Status.PAID
+        self.amount = payment.amount_total
+        self.currency = payment.currency
+        self.payment_intent_id = payment.payment_intent_id
+        self.charge_id = payment.charge_id
+        self.application_fee_id = payment.application_fee_id
+        if payment.transfer_id:
+            self.transfer_id = payment.transfer_id
+        self.paid_at = paid_at
+        self.apply_refunded_total(refunded_total=payment.amount_refunded)
+
+    def apply_refunded_total(self, *, refunded_total: int) -> bool:
+        """Follow Stripe's cumulative refunded amount; True when it grew."""
+        if refunded_total <= self.refunded_amount:
+            return False
+        self.refunded_amount = min(refunded_total, self.amount)
+        if self.status in {self.Status.PAID, self.Status.PARTIALLY_REFUNDED}:
+            self.status = (
+                self.Status.REFUNDED
+                if self.refunded_amount >= self.amount
+                else self.Status.PARTIALLY_REFUNDED
+            )
+        elif self.status == self.Status.DISPUTED and self.refunded_amount >= self.amount:
+            self.status = self.Status.REFUNDED
+        return True
+
+
+ACCESS_STATUSES = frozenset({Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED})
+
+
+class PaymentFacts(Protocol):
+    amount_total: int
+    currency: str
+    payment_intent_id: str
+    charge_id: str
+    application_fee_id: str
+    transfer_id: str
+    amount_refunded: int
+
 
 class Refund(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
@@ -71,6 +125,10 @@ class Refund(models.Model):
     currency = models.CharField(max_length=3)
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     status = models.CharField(max_length=24, default="pending")
+    # Separate charges: the seller's share of the refund, taken back from their transfer.
+    transfer_reversal_id = models.CharField(max_length=255, blank=True)
+    transfer_reversal_amount = models.PositiveIntegerField(default=0)
+    failure_message = models.CharField(max_length=500, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -82,3 +140,77 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"Refund {self.stripe_refund_id or self.pk} of order {self.order_id}"
+
+
+class StripeCustomer(models.Model):
+    """The Stripe customer a buyer became in a completed Checkout Session, reused next time.
+
+    Customers live where the charge lives: on the platform (`stripe_account_id` "") for
+    destination and separate charges, on the seller's connected account for direct charges.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stripe_customers"
+    )
+    stripe_account_id = models.CharField(max_length=255, blank=True)
+    customer_id = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "stripe_account_id"], name="stripe_customer_one_per_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.stripe_account_id or "the platform"
+        return f"{self.customer_id} for user {self.user_id} on {where}"
+
+
+class OrderEmail(models.Model):
+    """One email about one order, so a retried or duplicated task never sends it twice.
+
+    A task claims the row (`claimed_at`) before sending and sets `sent_at` after; a claim older
+    than `OrderEmail.CLAIM_TIMEOUT` is considered abandoned by a crashed worker.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=40)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="order_email_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email for order {self.order_id}"
+
+
+class WebhookEvent(models.Model):
+    """Every verified Stripe event, stored once by id; processing is recorded beside it."""
+
+    class Endpoint(models.TextChoices):
+        PLATFORM = "platform", "Platform"
+        CONNECT = "connect", "Connect"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    account = models.CharField(max_length=255, blank=True)
+    endpoint = models.CharField(max_length=16, choices=Endpoint.choices)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["type", "received_at"], name="webhook_type_received")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,80 @@
+"""The emails sent about an order, each delivered at most once per order and kind."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from checkout.models import Order, OrderEmail
+
+# A claim older than this was left by a worker that died mid-send; another may take over.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+
+RECEIPT = "receipt"
+SALE = "sale"
+DISPUTE = "dispute"
+REFUND_PREFIX = "refund-"
+
+
+def _template_and_recipient(*, order: Order, kind: str) -> tuple[str, str, str]:
+    """(template name, recipient, subject) for one kind of email."""
+    title = order.course.title
+    if kind == RECEIPT:
+        return "receipt", order.buyer.email, f"Your receipt for “{title}”"
+    if kind == SALE:
+        return "sale", order.seller.email, f"You sold “{title}”"
+    if kind == DISPUTE:
+        return "dispute", order.seller.email, f"A payment for “{title}” is disputed"
+    if kind.startswith(REFUND_PREFIX):
+        return "refund", order.buyer.email, f"Refund for “{title}”"
+    raise ValueError(f"Unknown order email kind {kind!r}")
+
+
+def order_email_message(*, order: Order, kind: str) -> EmailMultiAlternatives:
+    template, recipient, subject = _template_and_recipient(order=order, kind=kind)
+    context = {
+        "order": order,
+        "course": order.course,
+        "site_url": settings.SITE_URL,
+        "content_url": settings.SITE_URL
+        + reverse("catalog:course-content", kwargs={"slug": order.course.slug}),
+        "course_url": settings.SITE_URL + order.course.get_absolute_url(),
+    }
+    text = render_to_string(f"checkout/email/{template}.txt", context)
+    html = render_to_string(f"checkout/email/{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient])
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def order_email_deliver(*, order_id: int, kind: str) -> bool:
+    """Send one email about an order unless it was sent already; True when this call sent it.
+
+    The row is claimed before sending and marked sent after, so a retried or duplicated task
+    does not send twice. A send that fails releases the claim and re-raises for a retry.
+    """
+    record, _ = OrderEmail.objects.get_or_create(order_id=order_id, kind=kind)
+    now = timezone.now()
+    claimed = (
+        OrderEmail.objects.filter(pk=record.pk, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    order = Order.objects.select_related("course", "buyer", "seller").get(pk=order_id)
+    try:
+        order_email_message(order=order, kind=kind).send()
+    except Exception as error:
+        OrderEmail.objects.filter(pk=record.pk).update(
+            claimed_at=None, last_error=repr(error)[:2000]
+        )
+        raise
+    OrderEmail.objects.filter(pk=record.pk).update(
+        sent_at=timezone.now(), claimed_at=None, last_error=""
+    )
+    return True

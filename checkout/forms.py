@@ -1,0 +1,30 @@
+from decimal import Decimal
+
+from django import forms
+
+from catalog.money import currency_decimals, to_minor_units
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund",
+        min_value=Decimal("0"),
+        max_digits=12,
+        decimal_places=3,
+        help_text="Up to the amount left to refund. A full refund ends the buyer's access.",
+    )
+
+    def __init__(self, *args, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        step = Decimal(1).scaleb(-currency_decimals(currency))
+        self.fields["amount"].widget.attrs.update({"step": str(step), "inputmode": "decimal"})
+
+    def clean_amount(self) -> int:
+        try:
+            amount = to_minor_units(self.cleaned_data["amount"], self.currency)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+        if amount <= 0:
+            raise forms.ValidationError("The refund must be more than zero.")
+        return amount

@@ -1,0 +1,109 @@
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import StripeAccount, User
+from catalog.models import Course
+from checkout.models import ACCESS_STATUSES, Order, StripeCustomer
+
+# A session this close to expiry is not worth sending a buyer to: they would not finish in time.
+CHECKOUT_REUSE_MARGIN = timedelta(minutes=5)
+
+
+def course_charge_type(*, course: Course) -> str:
+    """The charge type a course is sold with; "auto" follows Stripe's guidance for the account.
+
+    Standard accounts take direct charges (the seller is the merchant of record); Express and
+    Custom accounts take destination charges (the platform is).
+    https://docs.stripe.com/connect/charges#types
+    """
+    if course.charge_type != Course.ChargeType.AUTOMATIC:
+        return course.charge_type
+    account = getattr(course.seller, "stripe_account", None)
+    if account is not None and account.account_type == StripeAccount.AccountType.STANDARD:
+        return Order.ChargeType.DIRECT
+    return Order.ChargeType.DESTINATION
+
+
+def course_access_allowed(*, course: Course, user: User) -> bool:
+    """Course content is for its paying buyers (not fully refunded), its seller and staff."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or course.seller_id == user.pk:
+        return True
+    return Order.objects.filter(buyer=user, course=course, status__in=ACCESS_STATUSES).exists()
+
+
+@dataclass(frozen=True)
+class BuyBox:
+    owned: bool
+    is_seller: bool
+    open_order: Order | None
+
+
+def course_buy_box(*, course: Course, user: User) -> BuyBox:
+    """What the course page's buy box offers this visitor."""
+    if not user.is_authenticated:
+        return BuyBox(owned=False, is_seller=False, open_order=None)
+    return BuyBox(
+        owned=Order.objects.filter(buyer=user, course=course, status__in=ACCESS_STATUSES).exists(),
+        is_seller=course.seller_id == user.pk,
+        open_order=order_get_open_checkout(buyer=user, course=course),
+    )
+
+
+def order_get_open_checkout(*, buyer: User, course: Course) -> Order | None:
+    """The buyer's pending order whose Checkout page can still be finished, if any."""
+    return (
+        Order.objects.filter(
+            buyer=buyer,
+            course=course,
+            status=Order.Status.PENDING,
+            checkout_expires_at__gt=timezone.now() + CHECKOUT_REUSE_MARGIN,
+        )
+        .exclude(checkout_url="")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def order_get_for_viewer(
+    *, user: User, session_id: str = "", pk: int | None = None
+) -> Order | None:
+    """An order its buyer may look at, by Checkout Session id or primary key."""
+    orders = Order.objects.select_related("course", "seller").filter(buyer=user)
+    if session_id:
+        return orders.filter(checkout_session_id=session_id).first()
+    if pk is not None:
+        return orders.filter(pk=pk).first()
+    return None
+
+
+def order_can_refund(*, order: Order, user: User) -> bool:
+    return user.is_authenticated and (user.is_staff or order.seller_id == user.pk)
+
+
+def stripe_customer_id(*, user: User, stripe_account_id: str) -> str:
+    return (
+        StripeCustomer.objects.filter(user=user, stripe_account_id=stripe_account_id)
+        .values_list("customer_id", flat=True)
+        .first()
+        or ""
+    )
+
+
+def order_list_to_reconcile() -> QuerySet[Order]:
+    """Orders Stripe may know more about: open sessions, and paid separate charges not yet
+    transferred to the seller."""
+    pending = Order.objects.filter(status=Order.Status.PENDING).exclude(
+        checkout_session_id__isnull=True
+    )
+    untransferred = Order.objects.filter(
+        charge_type=Order.ChargeType.SEPARATE,
+        paid_at__isnull=False,
+        transfer_id="",
+        status__in=ACCESS_STATUSES,
+    )
+    return (pending | untransferred).order_by("created_at")

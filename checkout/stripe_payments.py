@@ -1,0 +1,330 @@
+"""The door to Stripe for payments: Checkout Sessions, charges, transfers and refunds.
+
+Functions take our types (integer minor units, lowercase currency, our ids) and return small
+frozen dataclasses. Every seller-scoped call names the connected account explicitly and every
+create carries an idempotency key built from our ids, so a retry never charges or pays twice.
+Callers must not hold a database transaction open around these calls.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import stripe
+
+from accounts.stripe_connect import StripeGatewayError, stripe_client
+
+logger = logging.getLogger(__name__)
+
+DIRECT = "direct"
+DESTINATION = "destination"
+SEPARATE = "separate"
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    status: str  # open, complete, expired
+    payment_status: str  # paid, unpaid, no_payment_required
+    expires_at: datetime | None
+    amount_total: int
+    currency: str
+    customer_id: str
+    order_id: int | None
+    stripe_account_id: str  # "" when the session lives on the platform
+    payment_intent_id: str
+    charge_id: str
+    application_fee_id: str
+    transfer_id: str
+    amount_refunded: int
+
+
+@dataclass(frozen=True)
+class ChargeState:
+    id: str
+    payment_intent_id: str
+    amount: int
+    amount_refunded: int
+    disputed: bool
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    id: str
+    amount: int
+
+
+def _user_message(error: stripe.StripeError) -> tuple[str, str | None]:
+    code = getattr(error, "code", None)
+    if isinstance(error, stripe.CardError):
+        return (error.user_message or "The card was declined.", code or "card_declined")
+    if isinstance(error, stripe.RateLimitError):
+        return ("Stripe is busy right now. Please try again in a minute.", "rate_limit")
+    if isinstance(error, stripe.APIConnectionError):
+        return (
+            "The payment service could not be reached. Nothing was charged; please try again.",
+            "api_connection_error",
+        )
+    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
+        return ("Payments are misconfigured on this site. Please tell the staff.", "auth")
+    if isinstance(error, stripe.IdempotencyError):
+        return ("This request is already being processed. Please try again.", "idempotency")
+    return ("The payment service returned an error. Please try again later.", code)
+
+
+def _call(description: str, call, *args, **kwargs) -> dict:
+    """Make one SDK call; its result as plain dicts, its failure as a `StripeGatewayError`."""
+    try:
+        return call(*args, **kwargs).to_dict()
+    except stripe.StripeError as error:
+        message, code = _user_message(error)
+        logger.warning("Stripe %s failed: %r (request %s)", description, error, error.request_id)
+        raise StripeGatewayError(message, code=code) from error
+
+
+def _id_of(value: Any) -> str:
+    """An expandable field is an id string or an expanded object; either way, its id."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        return value
+    return value.get("id") or ""
+
+
+def _options(*, stripe_account_id: str = "", idempotency_key: str = "") -> dict:
+    options: dict = {}
+    if stripe_account_id:
+        options["stripe_account"] = stripe_account_id
+    if idempotency_key:
+        options["idempotency_key"] = idempotency_key
+    return options
+
+
+def _timestamp(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=UTC) if value else None
+
+
+def checkout_session_create(
+    *,
+    order_id: int,
+    charge_type: str,
+    course_title: str,
+    amount: int,
+    currency: str,
+    fee_amount: int,
+    stripe_account_id: str,
+    customer_id: str,
+    customer_email: str,
+    success_url: str,
+    cancel_url: str,
+    expires_at: datetime,
+) -> CheckoutSession:
+    """Open a hosted Checkout page for one order, with the money split its charge type asks for.
+
+    https://docs.stripe.com/connect/direct-charges?platform=web&ui=stripe-hosted
+    https://docs.stripe.com/connect/destination-charges?platform=web&ui=stripe-hosted
+    https://docs.stripe.com/connect/separate-charges-and-transfers?platform=web&ui=stripe-hosted
+    """
+    reference = str(order_id)
+    payment_intent_data: dict = {"metadata": {"order_id": reference}}
+    if charge_type == DIRECT:
+        payment_intent_data["application_fee_amount"] = fee_amount
+    elif charge_type == DESTINATION:
+        payment_intent_data["application_fee_amount"] = fee_amount
+        payment_intent_data["transfer_data"] = {"destination": stripe_account_id}
+    elif charge_type == SEPARATE:
+        payment_intent_data["transfer_group"] = transfer_group_for(order_id=order_id)
+    else:
+        raise ValueError(f"Unknown charge type {charge_type!r}")
+
+    params: dict = {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": currency,
+                    "unit_amount": amount,
+                    "product_data": {"name": course_title},
+                },
+            }
+        ],
+        "client_reference_id": reference,
+        "metadata": {"order_id": reference},
+        "payment_intent_data": payment_intent_data,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(expires_at.timestamp()),
+    }
+    if customer_id:
+        params["customer"] = customer_id
+    else:
+        params["customer_creation"] = "always"
+        params["customer_email"] = customer_email
+
+    session_account = stripe_account_id if charge_type == DIRECT else ""
+    session = _call(
+        "checkout session create",
+        stripe_client().v1.checkout.sessions.create,
+        params=params,
+        options=_options(
+            stripe_account_id=session_account,
+            idempotency_key=f"order-{order_id}-checkout-session",
+        ),
+    )
+    return _session_from_stripe(session, stripe_account_id=session_account)
+
+
+def checkout_session_retrieve(*, session_id: str, stripe_account_id: str = "") -> CheckoutSession:
+    """Re-read a session with its payment, charge, fee and transfer ids (for fulfilment)."""
+    client = stripe_client()
+    options = _options(stripe_account_id=stripe_account_id)
+    session = _call(
+        "checkout session retrieve",
+        client.v1.checkout.sessions.retrieve,
+        session_id,
+        params={"expand": ["payment_intent.latest_charge"]},
+        options=options,
+    )
+    charge = None
+    payment_intent = session.get("payment_intent")
+    if payment_intent and session.get("payment_status") == "paid":
+        if isinstance(payment_intent, str):
+            payment_intent = _call(
+                "payment intent retrieve",
+                client.v1.payment_intents.retrieve,
+                payment_intent,
+                params={"expand": ["latest_charge"]},
+                options=options,
+            )
+        charge = payment_intent.get("latest_charge")
+        if isinstance(charge, str):
+            charge = _call("charge retrieve", client.v1.charges.retrieve, charge, options=options)
+    return _session_from_stripe(session, stripe_account_id=stripe_account_id, charge=charge)
+
+
+def _session_from_stripe(session, *, stripe_account_id: str, charge=None) -> CheckoutSession:
+    metadata = session.get("metadata") or {}
+    reference = metadata.get("order_id") or session.get("client_reference_id") or ""
+    return CheckoutSession(
+        id=session["id"],
+        url=session.get("url") or "",
+        status=session.get("status") or "",
+        payment_status=session.get("payment_status") or "",
+        expires_at=_timestamp(session.get("expires_at")),
+        amount_total=session.get("amount_total") or 0,
+        currency=session.get("currency") or "",
+        customer_id=_id_of(session.get("customer")),
+        order_id=int(reference) if str(reference).isdigit() else None,
+        stripe_account_id=stripe_account_id,
+        payment_intent_id=_id_of(session.get("payment_intent")),
+        charge_id=_id_of(charge),
+        application_fee_id=_id_of(charge.get("application_fee")) if charge else "",
+        transfer_id=_id_of(charge.get("transfer")) if charge else "",
+        amount_refunded=(charge.get("amount_refunded") or 0) if charge else 0,
+    )
+
+
+def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeState:
+    charge = _call(
+        "charge retrieve",
+        stripe_client().v1.charges.retrieve,
+        charge_id,
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return ChargeState(
+        id=charge["id"],
+        payment_intent_id=_id_of(charge.get("payment_intent")),
+        amount=charge.get("amount") or 0,
+        amount_refunded=charge.get("amount_refunded") or 0,
+        disputed=bool(charge.get("disputed")),
+    )
+
+
+def transfer_group_for(*, order_id: int) -> str:
+    return f"order-{order_id}"
+
+
+def transfer_create(
+    *,
+    order_id: int,
+    amount: int,
+    currency: str,
+    destination: str,
+    source_transaction: str,
+) -> TransferResult:
+    """Pay the seller's share of a separate charge; `source_transaction` ties it to the charge,
+    so the transfer waits for the charge's funds instead of needing an available balance."""
+    transfer = _call(
+        "transfer create",
+        stripe_client().v1.transfers.create,
+        params={
+            "amount": amount,
+            "currency": currency,
+            "destination": destination,
+            "source_transaction": source_transaction,
+            "transfer_group": transfer_group_for(order_id=order_id),
+            "metadata": {"order_id": str(order_id)},
+        },
+        options=_options(idempotency_key=f"order-{order_id}-transfer"),
+    )
+    return TransferResult(id=transfer["id"], amount=transfer.get("amount") or amount)
+
+
+def refund_create(
+    *,
+    refund_id: int,
+    order_id: int,
+    charge_type: str,
+    payment_intent_id: str,
+    amount: int,
+    stripe_account_id: str,
+) -> RefundResult:
+    """Refund a payment, taking the money back from whoever it went to.
+
+    Destination charges reverse the transfer and the application fee proportionally; direct
+    charges are refunded on the connected account, with the platform's fee returned too.
+    Separate charges are refunded on the platform: reverse the transfer with
+    `transfer_reversal_create`.
+    """
+    params: dict = {
+        "payment_intent": payment_intent_id,
+        "amount": amount,
+        "metadata": {"order_id": str(order_id), "refund_id": str(refund_id)},
+    }
+    account = ""
+    if charge_type == DESTINATION:
+        params["reverse_transfer"] = True
+        params["refund_application_fee"] = True
+    elif charge_type == DIRECT:
+        params["refund_application_fee"] = True
+        account = stripe_account_id
+    refund = _call(
+        "refund create",
+        stripe_client().v1.refunds.create,
+        params=params,
+        options=_options(stripe_account_id=account, idempotency_key=f"refund-{refund_id}"),
+    )
+    return RefundResult(
+        id=refund["id"], status=refund.get("status") or "", amount=refund.get("amount") or amount
+    )
+
+
+def transfer_reversal_create(*, refund_id: int, transfer_id: str, amount: int) -> TransferResult:
+    reversal = _call(
+        "transfer reversal create",
+        stripe_client().v1.transfers.reversals.create,
+        transfer_id,
+        params={"amount": amount, "metadata": {"refund_id": str(refund_id)}},
+        options=_options(idempotency_key=f"refund-{refund_id}-reversal"),
+    )
+    return TransferResult(id=reversal["id"], amount=reversal.get("amount") or amount)

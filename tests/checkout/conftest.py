@@ -1,0 +1,105 @@
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import replace
+
+import pytest
+import responses
+
+from checkout import stripe_payments
+from checkout.models import Order
+from tests.accounts.factories import StripeAccountFactory
+from tests.catalog.factories import CourseFactory
+
+STRIPE_TEST_API = "https://stripe.test"
+
+
+def sign(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header made the way Stripe makes it."""
+    moment = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{moment}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={moment},v1={digest}"
+
+
+def event_payload(event_type: str, data_object: dict, *, event_id: str, account: str = "") -> bytes:
+    event = {
+        "id": event_id,
+        "object": "event",
+        "api_version": "2026-07-29.dahlia",
+        "created": int(time.time()),
+        "livemode": False,
+        "type": event_type,
+        "data": {"object": data_object},
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+    }
+    if account:
+        event["account"] = account
+    return json.dumps(event).encode()
+
+
+@pytest.fixture
+def stripe_api(settings):
+    """`responses` standing in for Stripe's HTTP API at a test address."""
+    settings.STRIPE_API_BASE = STRIPE_TEST_API
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def make_course(db):
+    def _make(
+        *,
+        charge_type: str = "auto",
+        account_type: str = "standard",
+        price_amount: int = 4900,
+        currency: str = "usd",
+        platform_fee_percent: str = "10.00",
+        **extra,
+    ):
+        seller = StripeAccountFactory(account_type=account_type).seller
+        return CourseFactory(
+            seller=seller,
+            charge_type=charge_type,
+            price_amount=price_amount,
+            currency=currency,
+            platform_fee_percent=platform_fee_percent,
+            **extra,
+        )
+
+    return _make
+
+
+def paid_session(order: Order, **changes) -> stripe_payments.CheckoutSession:
+    """What the gateway returns for a paid session of this order."""
+    session = stripe_payments.CheckoutSession(
+        id=order.checkout_session_id,
+        url="",
+        status="complete",
+        payment_status="paid",
+        expires_at=None,
+        amount_total=order.amount,
+        currency=order.currency,
+        customer_id="cus_test_buyer",
+        order_id=order.pk,
+        stripe_account_id=(
+            order.stripe_account_id if order.charge_type == Order.ChargeType.DIRECT else ""
+        ),
+        payment_intent_id=f"pi_for_{order.pk}",
+        charge_id=f"ch_for_{order.pk}",
+        application_fee_id=f"fee_for_{order.pk}"
+        if order.charge_type != Order.ChargeType.SEPARATE
+        else "",
+        transfer_id=f"tr_for_{order.pk}"
+        if order.charge_type == Order.ChargeType.DESTINATION
+        else "",
+        amount_refunded=0,
+    )
+    return replace(session, **changes)
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run `transaction.on_commit` callbacks (the email tasks) inside a test transaction."""
+    return django_capture_on_commit_callbacks

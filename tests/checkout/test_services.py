@@ -1,0 +1,537 @@
+"""Services with our gateway functions patched: what gets stored, what Stripe is asked."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from accounts.stripe_connect import StripeGatewayError
+from checkout import services, stripe_payments
+from checkout.models import Order, OrderEmail, Refund, StripeCustomer
+from tests.accounts.factories import UserFactory
+from tests.checkout.conftest import paid_session
+from tests.checkout.factories import OrderFactory, PaidOrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeGateway:
+    """Records calls to the gateway functions and answers like Stripe would."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[tuple[str, dict]] = []
+        self.session: stripe_payments.CheckoutSession | None = None
+        self.error: StripeGatewayError | None = None
+        self.amount_refunded = 0
+        for name in (
+            "checkout_session_create",
+            "checkout_session_retrieve",
+            "transfer_create",
+            "refund_create",
+            "transfer_reversal_create",
+            "charge_retrieve",
+        ):
+            monkeypatch.setattr(stripe_payments, name, self._recorder(name))
+
+    def _recorder(self, name):
+        def record(**kwargs):
+            self.calls.append((name, kwargs))
+            if self.error is not None:
+                raise self.error
+            return getattr(self, f"_{name}")(**kwargs)
+
+        return record
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def kwargs(self, name: str) -> dict:
+        return next(kwargs for called, kwargs in self.calls if called == name)
+
+    def _checkout_session_create(self, **kwargs):
+        return stripe_payments.CheckoutSession(
+            id=f"cs_test_{kwargs['order_id']}",
+            url=f"https://checkout.stripe.test/{kwargs['order_id']}",
+            status="open",
+            payment_status="unpaid",
+            expires_at=kwargs["expires_at"],
+            amount_total=kwargs["amount"],
+            currency=kwargs["currency"],
+            customer_id="",
+            order_id=kwargs["order_id"],
+            stripe_account_id="",
+            payment_intent_id="",
+            charge_id="",
+            application_fee_id="",
+            transfer_id="",
+            amount_refunded=0,
+        )
+
+    def _checkout_session_retrieve(self, **kwargs):
+        return self.session
+
+    def _transfer_create(self, **kwargs):
+        return stripe_payments.TransferResult(id="tr_separate", amount=kwargs["amount"])
+
+    def _refund_create(self, **kwargs):
+        return stripe_payments.RefundResult(
+            id=f"re_{kwargs['refund_id']}", status="succeeded", amount=kwargs["amount"]
+        )
+
+    def _transfer_reversal_create(self, **kwargs):
+        return stripe_payments.TransferResult(
+            id=f"trr_{kwargs['refund_id']}", amount=kwargs["amount"]
+        )
+
+    def _charge_retrieve(self, **kwargs):
+        return stripe_payments.ChargeState(
+            id=kwargs["charge_id"],
+            payment_intent_id="pi",
+            amount=0,
+            amount_refunded=self.amount_refunded,
+            disputed=False,
+        )
+
+
+@pytest.fixture
+def gateway(monkeypatch):
+    return FakeGateway(monkeypatch)
+
+
+# --- Fees -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "percent", "fee"),
+    [
+        (4900, "usd", "10.00", 490),
+        (55, "usd", "10.00", 6),  # 5.5 cents rounds half up
+        (1999, "eur", "12.50", 250),  # 249.875
+        (150, "jpy", "15.00", 23),  # ¥22.5 rounds half up to a whole yen
+        (1000, "jpy", "0.00", 0),
+        (1000, "usd", "100.00", 1000),
+    ],
+)
+def test_platform_fee_is_a_percentage_of_the_price_rounded_half_up(
+    make_course, price, currency, percent, fee
+):
+    course = make_course(price_amount=price, currency=currency, platform_fee_percent=percent)
+
+    assert services.order_fee_amount(course=course) == fee
+
+
+# --- Buying ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("course_charge_type", "account_type", "order_charge_type"),
+    [
+        ("auto", "standard", "direct"),
+        ("auto", "express", "destination"),
+        ("auto", "custom", "destination"),
+        ("separate", "express", "separate"),
+        ("destination", "standard", "destination"),
+        ("direct", "express", "direct"),
+    ],
+)
+def test_buying_creates_a_pending_order_and_one_session_with_the_server_price(
+    make_course, buyer, gateway, course_charge_type, account_type, order_charge_type
+):
+    course = make_course(
+        charge_type=course_charge_type, account_type=account_type, platform_fee_percent="12.50"
+    )
+
+    order = services.order_checkout_start(buyer=buyer, course=course)
+
+    assert gateway.names() == ["checkout_session_create"]
+    sent = gateway.kwargs("checkout_session_create")
+    assert sent["charge_type"] == order_charge_type
+    assert (sent["amount"], sent["fee_amount"], sent["currency"]) == (4900, 613, "usd")
+    assert sent["stripe_account_id"] == course.seller.stripe_account.stripe_account_id
+    assert sent["order_id"] == order.pk
+    assert sent["success_url"].endswith("/checkout/success/?session_id={CHECKOUT_SESSION_ID}")
+    assert sent["cancel_url"].endswith(f"/checkout/orders/{order.pk}/cancelled/")
+    assert sent["customer_id"] == ""
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    assert (order.amount, order.fee_amount, order.charge_type) == (4900, 613, order_charge_type)
+    assert order.checkout_session_id == f"cs_test_{order.pk}"
+    assert order.checkout_url == f"https://checkout.stripe.test/{order.pk}"
+
+
+def test_a_returning_buyer_is_passed_as_the_stored_customer_of_that_account(
+    make_course, buyer, gateway
+):
+    direct_course = make_course(account_type="standard")
+    account_id = direct_course.seller.stripe_account.stripe_account_id
+    StripeCustomer.objects.create(
+        user=buyer, stripe_account_id=account_id, customer_id="cus_on_acct"
+    )
+    StripeCustomer.objects.create(user=buyer, stripe_account_id="", customer_id="cus_platform")
+    destination_course = make_course(account_type="express")
+
+    services.order_checkout_start(buyer=buyer, course=direct_course)
+    services.order_checkout_start(buyer=buyer, course=destination_course)
+
+    customers = [kwargs["customer_id"] for name, kwargs in gateway.calls]
+    assert customers == ["cus_on_acct", "cus_platform"]
+
+
+def test_a_second_click_reuses_the_open_session(make_course, buyer, gateway):
+    course = make_course()
+
+    first = services.order_checkout_start(buyer=buyer, course=course)
+    second = services.order_checkout_start(buyer=buyer, course=course)
+
+    assert second.pk == first.pk
+    assert gateway.names() == ["checkout_session_create"]
+
+
+def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
+    course = make_course()
+    stale = OrderFactory(
+        buyer=buyer, course=course, checkout_expires_at=timezone.now() + timedelta(minutes=2)
+    )
+
+    order = services.order_checkout_start(buyer=buyer, course=course)
+
+    assert order.pk != stale.pk
+
+
+def test_a_seller_cannot_buy_their_own_course(make_course, gateway):
+    course = make_course()
+
+    with pytest.raises(services.CheckoutError, match="your own course"):
+        services.order_checkout_start(buyer=course.seller, course=course)
+
+    assert gateway.calls == []
+    assert not Order.objects.exists()
+
+
+def test_a_course_whose_seller_cannot_take_charges_cannot_be_bought(make_course, buyer, gateway):
+    course = make_course()
+    course.seller.stripe_account.charges_enabled = False
+    course.seller.stripe_account.save()
+
+    with pytest.raises(services.CheckoutError, match="not available"):
+        services.order_checkout_start(buyer=buyer, course=course)
+
+    assert gateway.calls == []
+
+
+def test_an_owner_is_told_they_own_the_course(make_course, buyer, gateway):
+    course = make_course()
+    PaidOrderFactory(buyer=buyer, course=course)
+
+    with pytest.raises(services.CourseAlreadyOwned):
+        services.order_checkout_start(buyer=buyer, course=course)
+
+    assert gateway.calls == []
+
+
+def test_a_gateway_failure_cancels_the_order_so_it_can_never_be_paid(make_course, buyer, gateway):
+    course = make_course()
+    gateway.error = StripeGatewayError("The payment service could not be reached.")
+
+    with pytest.raises(StripeGatewayError):
+        services.order_checkout_start(buyer=buyer, course=course)
+
+    order = Order.objects.get()
+    assert order.status == Order.Status.CANCELLED
+    assert order.checkout_url == ""
+
+
+# --- Fulfilment -----------------------------------------------------------------------------
+
+
+def test_fulfilment_records_the_payment_customer_and_emails_once(gateway, on_commit):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.session = paid_session(order)
+
+    with on_commit(execute=True):
+        services.order_fulfil(session_id=order.checkout_session_id)
+    with on_commit(execute=True):
+        services.order_fulfil(session_id=order.checkout_session_id)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.paid_at is not None
+    assert order.payment_intent_id == f"pi_for_{order.pk}"
+    assert order.charge_id == f"ch_for_{order.pk}"
+    assert order.application_fee_id == f"fee_for_{order.pk}"
+    assert order.transfer_id == f"tr_for_{order.pk}"
+    assert (order.amount, order.fee_amount, order.currency) == (4900, 490, "usd")
+    assert StripeCustomer.objects.get(user=order.buyer, stripe_account_id="").customer_id == (
+        "cus_test_buyer"
+    )
+    # The second call sees a paid order and does not ask Stripe again.
+    assert gateway.names() == ["checkout_session_retrieve"]
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [order.buyer.email, order.seller.email]
+    )
+
+
+def test_direct_fulfilment_reads_the_session_on_the_connected_account(gateway):
+    order = OrderFactory(charge_type=Order.ChargeType.DIRECT)
+    gateway.session = paid_session(order)
+
+    services.order_fulfil(session_id=order.checkout_session_id)
+
+    assert gateway.kwargs("checkout_session_retrieve")["stripe_account_id"] == (
+        order.stripe_account_id
+    )
+    assert StripeCustomer.objects.get(user=order.buyer).stripe_account_id == (
+        order.stripe_account_id
+    )
+
+
+def test_an_unpaid_session_leaves_the_order_pending_and_sends_nothing(gateway):
+    order = OrderFactory()
+    gateway.session = paid_session(order, status="complete", payment_status="unpaid")
+
+    services.order_fulfil(session_id=order.checkout_session_id)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    assert order.paid_at is None
+    assert mail.outbox == []
+
+
+def test_an_expired_session_cancels_the_pending_order(gateway):
+    order = OrderFactory()
+    gateway.session = paid_session(order, status="expired", payment_status="unpaid")
+
+    services.order_fulfil(session_id=order.checkout_session_id)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+
+
+def test_a_payment_stripe_reports_wins_over_a_locally_cancelled_order(gateway):
+    order = OrderFactory(status=Order.Status.CANCELLED)
+    gateway.session = paid_session(order)
+
+    services.order_fulfil(session_id=order.checkout_session_id)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_separate_charge_transfers_price_minus_fee_from_the_charge_once(gateway):
+    order = OrderFactory(charge_type=Order.ChargeType.SEPARATE, fee_amount=613)
+    gateway.session = paid_session(order)
+
+    services.order_fulfil(session_id=order.checkout_session_id)
+    services.order_fulfil(session_id=order.checkout_session_id)
+
+    assert gateway.names() == ["checkout_session_retrieve", "transfer_create"]
+    assert gateway.kwargs("transfer_create") == {
+        "order_id": order.pk,
+        "amount": 4900 - 613,
+        "currency": "usd",
+        "destination": order.stripe_account_id,
+        "source_transaction": f"ch_for_{order.pk}",
+    }
+    order.refresh_from_db()
+    assert order.transfer_id == "tr_separate"
+    assert order.transfer_claimed_at is None
+
+
+def test_a_failed_transfer_keeps_the_payment_and_is_retried_later(gateway, monkeypatch, on_commit):
+    order = OrderFactory(charge_type=Order.ChargeType.SEPARATE)
+    gateway.session = paid_session(order)
+    original = stripe_payments.transfer_create
+
+    def failing_transfer(**kwargs):
+        raise StripeGatewayError("Stripe is busy right now.", code="rate_limit")
+
+    monkeypatch.setattr(stripe_payments, "transfer_create", failing_transfer)
+    with on_commit(execute=True), pytest.raises(StripeGatewayError):
+        services.order_fulfil(session_id=order.checkout_session_id)
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert (order.transfer_id, order.transfer_claimed_at) == ("", None)
+
+    monkeypatch.setattr(stripe_payments, "transfer_create", original)
+    services.order_fulfil(session_id=order.checkout_session_id)
+
+    order.refresh_from_db()
+    assert order.transfer_id == "tr_separate"
+    assert len(mail.outbox) == 2
+
+
+def test_a_refund_made_before_fulfilment_is_picked_up_from_the_charge(gateway):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.session = paid_session(order, amount_refunded=4900)
+
+    services.order_fulfil(session_id=order.checkout_session_id)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert order.refunded_amount == 4900
+    assert not order.grants_access
+
+
+def test_an_unknown_session_is_ignored(gateway):
+    assert services.order_fulfil(session_id="cs_test_not_ours") is None
+    assert gateway.calls == []
+
+
+# --- Refunds --------------------------------------------------------------------------------
+
+
+def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhook(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+
+    refund = services.order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+
+    assert gateway.kwargs("refund_create") == {
+        "refund_id": refund.pk,
+        "order_id": order.pk,
+        "charge_type": "destination",
+        "payment_intent_id": order.payment_intent_id,
+        "amount": 1000,
+        "stripe_account_id": order.stripe_account_id,
+    }
+    assert (refund.stripe_refund_id, refund.status, refund.amount) == (
+        f"re_{refund.pk}",
+        "succeeded",
+        1000,
+    )
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert services.order_refundable_amount(order=order) == 3900
+
+
+def test_refunds_above_what_is_left_are_refused_on_the_server(gateway):
+    order = PaidOrderFactory(refunded_amount=4000, status=Order.Status.PARTIALLY_REFUNDED)
+
+    with pytest.raises(services.CheckoutError, match="larger than"):
+        services.order_refund(order_id=order.pk, amount=901, requested_by=order.seller)
+    with pytest.raises(services.CheckoutError, match="more than zero"):
+        services.order_refund(order_id=order.pk, amount=0, requested_by=order.seller)
+
+    assert gateway.calls == []
+    assert not Refund.objects.exists()
+
+
+def test_refunds_in_flight_count_against_what_is_left(gateway):
+    order = PaidOrderFactory()
+    services.order_refund(order_id=order.pk, amount=4000, requested_by=order.seller)
+
+    with pytest.raises(services.CheckoutError):
+        services.order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+
+
+def test_an_unpaid_order_cannot_be_refunded(gateway):
+    order = OrderFactory()
+
+    with pytest.raises(services.CheckoutError, match="Only paid orders"):
+        services.order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+
+
+def test_separate_charge_refund_reverses_the_sellers_share_and_the_last_one_the_rest(gateway):
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=333
+    )
+
+    first = services.order_refund(order_id=order.pk, amount=500, requested_by=order.seller)
+    second = services.order_refund(order_id=order.pk, amount=500, requested_by=order.seller)
+
+    reversals = [kwargs for name, kwargs in gateway.calls if name == "transfer_reversal_create"]
+    # 667 × 500 / 1000 = 333.5 rounds half up; the last reversal takes what is left.
+    assert [r["amount"] for r in reversals] == [334, 333]
+    assert all(r["transfer_id"] == "tr_sep" for r in reversals)
+    assert (first.transfer_reversal_id, second.transfer_reversal_id) == (
+        f"trr_{first.pk}",
+        f"trr_{second.pk}",
+    )
+    assert sum(r["amount"] for r in reversals) == order.net_amount
+
+
+def test_separate_charge_refund_waits_for_the_transfer(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+
+    with pytest.raises(services.CheckoutError, match="transfer"):
+        services.order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+
+
+def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
+    order = PaidOrderFactory()
+    gateway.error = StripeGatewayError("The payment service returned an error.")
+
+    with pytest.raises(StripeGatewayError):
+        services.order_refund(order_id=order.pk, amount=4900, requested_by=order.seller)
+
+    assert Refund.objects.get().status == "failed"
+    assert services.order_refundable_amount(order=order) == 4900
+
+
+def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gateway, on_commit):
+    order = PaidOrderFactory()
+    gateway.amount_refunded = 1000
+
+    with on_commit(execute=True):
+        services.order_apply_refunds(charge_id=order.charge_id)
+    with on_commit(execute=True):
+        services.order_apply_refunds(charge_id=order.charge_id)
+
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 1000)
+    assert order.grants_access
+    assert [message.to for message in mail.outbox] == [[order.buyer.email]]
+
+    gateway.amount_refunded = 4900
+    with on_commit(execute=True):
+        services.order_apply_refunds(charge_id=order.charge_id)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert not order.grants_access
+    assert len(mail.outbox) == 2
+    assert "refunded in full" in mail.outbox[1].body
+
+
+def test_a_stale_refunded_total_never_lowers_the_order(gateway):
+    order = PaidOrderFactory(refunded_amount=3000, status=Order.Status.PARTIALLY_REFUNDED)
+    gateway.amount_refunded = 1000
+
+    services.order_apply_refunds(charge_id=order.charge_id)
+
+    order.refresh_from_db()
+    assert order.refunded_amount == 3000
+
+
+def test_a_dispute_marks_the_order_and_tells_the_seller(gateway, on_commit):
+    order = PaidOrderFactory()
+
+    with on_commit(execute=True):
+        services.order_mark_disputed(charge_id=order.charge_id)
+    with on_commit(execute=True):
+        services.order_mark_disputed(charge_id=order.charge_id)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.DISPUTED
+    assert not order.grants_access
+    assert [message.to for message in mail.outbox] == [[order.seller.email]]
+    assert OrderEmail.objects.get(order=order).kind == "dispute"
+
+
+def test_fee_uses_the_decimal_percent_not_a_float(make_course):
+    course = make_course(price_amount=1005, platform_fee_percent=Decimal("33.33"))
+
+    # 1005 × 0.3333 = 334.9665 → 335
+    assert services.order_fee_amount(course=course) == 335
+
+
+def test_fulfilment_does_not_touch_someone_elses_order(gateway):
+    mine = OrderFactory()
+    other = OrderFactory(buyer=UserFactory())
+    gateway.session = paid_session(mine)
+
+    services.order_fulfil(session_id=mine.checkout_session_id)
+
+    other.refresh_from_db()
+    assert other.status == Order.Status.PENDING

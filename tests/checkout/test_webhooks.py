@@ -1,0 +1,483 @@
+"""The webhook endpoints: signatures verified for real, events stored once, handlers converge."""
+
+import json
+import time
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts import services as account_services
+from checkout import services, stripe_payments
+from checkout.models import Order, WebhookEvent
+from tests.checkout.conftest import event_payload, paid_session, sign
+from tests.checkout.factories import OrderFactory, PaidOrderFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PLATFORM = "/checkout/webhook/"
+CONNECT = "/checkout/webhook/connect/"
+
+
+def post(client, url: str, payload: bytes, signature: str | None):
+    headers = {} if signature is None else {"HTTP_STRIPE_SIGNATURE": signature}
+    return client.post(url, data=payload, content_type="application/json", **headers)
+
+
+def deliver(client, settings, payload: bytes, *, connect: bool = False):
+    secret = settings.STRIPE_CONNECT_WEBHOOK_SECRET if connect else settings.STRIPE_WEBHOOK_SECRET
+    return post(client, CONNECT if connect else PLATFORM, payload, sign(payload, secret))
+
+
+class SessionReads(list):
+    """The session ids fulfilment asked Stripe about; `sessions` holds Stripe's answers."""
+
+    def __init__(self):
+        super().__init__()
+        self.sessions: dict[str, stripe_payments.CheckoutSession] = {}
+
+
+@pytest.fixture
+def retrieve(monkeypatch):
+    reads = SessionReads()
+
+    def fake(*, session_id: str, stripe_account_id: str = ""):
+        reads.append(session_id)
+        return reads.sessions[session_id]
+
+    monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", fake)
+    return reads
+
+
+def completed(order: Order, *, event_id: str = "evt_completed") -> bytes:
+    return event_payload(
+        "checkout.session.completed",
+        {
+            "id": order.checkout_session_id,
+            "object": "checkout.session",
+            "payment_status": "paid",
+            "metadata": {"order_id": str(order.pk)},
+            "client_reference_id": str(order.pk),
+        },
+        event_id=event_id,
+    )
+
+
+def test_url_names_are_the_documented_paths():
+    assert reverse("checkout:webhook") == PLATFORM
+    assert reverse("checkout:webhook-connect") == CONNECT
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        None,
+        "",
+        "t=1,v1=deadbeef",
+        "nonsense",
+    ],
+    ids=["missing", "empty", "forged", "garbled"],
+)
+def test_unsigned_or_forged_events_are_refused_and_not_stored(client, retrieve, signature):
+    order = OrderFactory()
+
+    response = post(client, PLATFORM, completed(order), signature)
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+    assert retrieve == []
+
+
+def test_an_event_signed_with_another_secret_is_refused(client, settings, retrieve):
+    payload = completed(OrderFactory())
+
+    response = post(client, PLATFORM, payload, sign(payload, "whsec_someone_else"))
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_the_connect_secret_does_not_open_the_platform_endpoint(client, settings, retrieve):
+    payload = completed(OrderFactory())
+
+    response = post(
+        client, PLATFORM, payload, sign(payload, settings.STRIPE_CONNECT_WEBHOOK_SECRET)
+    )
+    connect_response = post(client, CONNECT, payload, sign(payload, settings.STRIPE_WEBHOOK_SECRET))
+
+    assert (response.status_code, connect_response.status_code) == (400, 400)
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_signature_older_than_five_minutes_is_refused(client, settings, retrieve):
+    payload = completed(OrderFactory())
+    stale = sign(payload, settings.STRIPE_WEBHOOK_SECRET, timestamp=int(time.time()) - 301)
+
+    response = post(client, PLATFORM, payload, stale)
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_body_changed_after_signing_is_refused(client, settings, retrieve):
+    payload = completed(OrderFactory())
+    signature = sign(payload, settings.STRIPE_WEBHOOK_SECRET)
+
+    response = post(client, PLATFORM, payload.replace(b"paid", b"PAID"), signature)
+
+    assert response.status_code == 400
+
+
+def test_webhooks_accept_only_post(client):
+    assert client.get(PLATFORM).status_code == 405
+
+
+def test_a_completed_session_fulfils_the_order_and_is_stored(client, settings, retrieve):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    retrieve.sessions[order.checkout_session_id] = paid_session(order)
+
+    response = deliver(client, settings, completed(order))
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    event = WebhookEvent.objects.get()
+    assert (event.event_id, event.type, event.endpoint) == (
+        "evt_completed",
+        "checkout.session.completed",
+        "platform",
+    )
+    assert event.processed_at is not None
+    assert event.attempts == 1
+    assert event.payload["data"]["object"]["id"] == order.checkout_session_id
+
+
+def test_a_duplicate_event_is_acknowledged_without_effect(client, settings, retrieve):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    retrieve.sessions[order.checkout_session_id] = paid_session(order)
+
+    first = deliver(client, settings, completed(order))
+    second = deliver(client, settings, completed(order))
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert WebhookEvent.objects.count() == 1
+    assert WebhookEvent.objects.get().attempts == 1
+    assert retrieve == [order.checkout_session_id]
+    assert len(mail.outbox) == 2
+
+
+def test_two_events_for_one_session_fulfil_once(client, settings, retrieve):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    retrieve.sessions[order.checkout_session_id] = paid_session(order)
+
+    deliver(client, settings, completed(order, event_id="evt_a"))
+    deliver(
+        client,
+        settings,
+        event_payload(
+            "checkout.session.async_payment_succeeded",
+            {"id": order.checkout_session_id, "object": "checkout.session"},
+            event_id="evt_b",
+        ),
+    )
+
+    assert WebhookEvent.objects.count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_unknown_event_types_are_acknowledged_and_stored(client, settings):
+    response = deliver(
+        client, settings, event_payload("customer.created", {"id": "cus_1"}, event_id="evt_x")
+    )
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_a_session_completed_before_the_buy_request_saved_its_id_is_linked_by_metadata(
+    client, settings, retrieve
+):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
+    session = paid_session(order, id="cs_test_lost")
+    retrieve.sessions["cs_test_lost"] = session
+    payload = event_payload(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_lost",
+            "object": "checkout.session",
+            "metadata": {"order_id": str(order.pk)},
+        },
+        event_id="evt_lost",
+    )
+
+    deliver(client, settings, payload)
+
+    order.refresh_from_db()
+    assert (order.checkout_session_id, order.status) == ("cs_test_lost", Order.Status.PAID)
+
+
+def test_a_failing_handler_answers_500_and_the_retry_finishes_the_work(
+    client, settings, retrieve, monkeypatch
+):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    retrieve.sessions[order.checkout_session_id] = paid_session(order)
+    working = stripe_payments.checkout_session_retrieve
+
+    def unreachable(**kwargs):
+        raise services.StripeGatewayError("The payment service could not be reached.")
+
+    monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", unreachable)
+    failed = deliver(client, settings, completed(order))
+
+    assert failed.status_code == 500
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is None
+    assert "could not be reached" in event.last_error
+
+    monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", working)
+    retried = deliver(client, settings, completed(order))
+
+    assert retried.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    event.refresh_from_db()
+    assert (event.attempts, event.last_error) == (2, "")
+
+
+def test_an_expired_session_cancels_its_order(client, settings):
+    order = OrderFactory()
+
+    deliver(
+        client,
+        settings,
+        event_payload(
+            "checkout.session.expired",
+            {"id": order.checkout_session_id, "object": "checkout.session", "status": "expired"},
+            event_id="evt_expired",
+        ),
+    )
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+
+
+def test_an_expiry_arriving_after_payment_changes_nothing(client, settings):
+    order = PaidOrderFactory()
+
+    deliver(
+        client,
+        settings,
+        event_payload(
+            "checkout.session.expired",
+            {"id": order.checkout_session_id, "object": "checkout.session"},
+            event_id="evt_late_expiry",
+        ),
+    )
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+
+
+def test_an_async_payment_failure_fails_the_pending_order(client, settings):
+    order = OrderFactory()
+
+    deliver(
+        client,
+        settings,
+        event_payload(
+            "checkout.session.async_payment_failed",
+            {"id": order.checkout_session_id, "object": "checkout.session"},
+            event_id="evt_async_failed",
+        ),
+    )
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.FAILED
+
+
+def refunded_charge(order: Order, amount_refunded: int, event_id: str) -> bytes:
+    return event_payload(
+        "charge.refunded",
+        {
+            "id": order.charge_id or "ch_unknown_yet",
+            "object": "charge",
+            "amount_refunded": amount_refunded,
+        },
+        event_id=event_id,
+        account=order.stripe_account_id if order.charge_type == Order.ChargeType.DIRECT else "",
+    )
+
+
+def test_a_full_refund_on_the_connect_endpoint_revokes_access(client, settings, monkeypatch):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DIRECT)
+    asked = []
+
+    def charge(**kwargs):
+        asked.append(kwargs)
+        return stripe_payments.ChargeState(
+            id=order.charge_id,
+            payment_intent_id="pi",
+            amount=4900,
+            amount_refunded=4900,
+            disputed=False,
+        )
+
+    monkeypatch.setattr(stripe_payments, "charge_retrieve", charge)
+
+    response = deliver(client, settings, refunded_charge(order, 4900, "evt_ref"), connect=True)
+
+    assert response.status_code == 200
+    assert asked == [{"charge_id": order.charge_id, "stripe_account_id": order.stripe_account_id}]
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == (Order.Status.REFUNDED, 4900)
+    assert [m.to for m in mail.outbox] == [[order.buyer.email]]
+
+
+def test_a_refund_before_the_session_completed_event_converges(
+    client, settings, retrieve, monkeypatch
+):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    retrieve.sessions[order.checkout_session_id] = paid_session(
+        order, charge_id="ch_early", amount_refunded=1000
+    )
+    monkeypatch.setattr(
+        stripe_payments,
+        "charge_retrieve",
+        lambda **kwargs: stripe_payments.ChargeState(
+            id="ch_early", payment_intent_id="pi", amount=4900, amount_refunded=1000, disputed=False
+        ),
+    )
+    early = event_payload(
+        "charge.refunded",
+        {"id": "ch_early", "object": "charge", "amount_refunded": 1000},
+        event_id="evt_refund_first",
+    )
+
+    first = deliver(client, settings, early)
+    second = deliver(client, settings, completed(order))
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 1000)
+    assert order.grants_access
+    kinds = sorted(order.emails.values_list("kind", flat=True))
+    assert kinds == ["receipt", "refund-1000", "sale"]
+
+
+def test_refund_events_in_reverse_order_end_at_stripes_total(client, settings, monkeypatch):
+    order = PaidOrderFactory()
+    monkeypatch.setattr(
+        stripe_payments,
+        "charge_retrieve",
+        lambda **kwargs: stripe_payments.ChargeState(
+            id=order.charge_id,
+            payment_intent_id="pi",
+            amount=4900,
+            amount_refunded=3000,
+            disputed=False,
+        ),
+    )
+
+    deliver(client, settings, refunded_charge(order, 3000, "evt_second"), connect=True)
+    deliver(client, settings, refunded_charge(order, 1000, "evt_first"), connect=True)
+
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 3000)
+
+
+def test_a_dispute_marks_the_order_and_emails_the_seller(client, settings):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+
+    response = deliver(
+        client,
+        settings,
+        event_payload(
+            "charge.dispute.created",
+            {"id": "dp_1", "object": "dispute", "charge": order.charge_id, "amount": 4900},
+            event_id="evt_dispute",
+        ),
+    )
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert order.status == Order.Status.DISPUTED
+    assert [m.to for m in mail.outbox] == [[order.seller.email]]
+
+
+def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(client, settings):
+    response = deliver(
+        client,
+        settings,
+        event_payload(
+            "charge.dispute.created",
+            {"id": "dp_2", "object": "dispute", "charge": "ch_not_yet"},
+            event_id="evt_dispute_early",
+        ),
+    )
+
+    assert response.status_code == 500
+    assert WebhookEvent.objects.get().processed_at is None
+
+
+def test_account_updated_refreshes_the_account_through_the_accounts_service(
+    client, settings, monkeypatch
+):
+    refreshed = []
+    monkeypatch.setattr(
+        account_services,
+        "stripe_account_refresh",
+        lambda *, stripe_account_id: refreshed.append(stripe_account_id),
+        raising=False,
+    )
+
+    response = deliver(
+        client,
+        settings,
+        event_payload(
+            "account.updated",
+            {"id": "acct_1", "object": "account", "charges_enabled": True},
+            event_id="evt_acct",
+            account="acct_1",
+        ),
+        connect=True,
+    )
+
+    assert response.status_code == 200
+    assert refreshed == ["acct_1"]
+    assert WebhookEvent.objects.get().endpoint == "connect"
+
+
+def test_deauthorization_disconnects_the_account_through_the_accounts_service(
+    client, settings, monkeypatch
+):
+    disconnected = []
+    monkeypatch.setattr(
+        account_services,
+        "stripe_account_disconnect",
+        lambda *, stripe_account_id: disconnected.append(stripe_account_id),
+        raising=False,
+    )
+
+    deliver(
+        client,
+        settings,
+        event_payload(
+            "account.application.deauthorized",
+            {"id": "ca_sandbox_platform", "object": "application"},
+            event_id="evt_deauth",
+            account="acct_2",
+        ),
+        connect=True,
+    )
+
+    assert disconnected == ["acct_2"]
+
+
+def test_the_stored_payload_is_the_verified_event(client, settings):
+    payload = event_payload("customer.created", {"id": "cus_1"}, event_id="evt_payload")
+
+    deliver(client, settings, payload)
+
+    assert WebhookEvent.objects.get().payload == json.loads(payload)

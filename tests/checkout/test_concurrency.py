@@ -1,0 +1,81 @@
+"""Fulfilment raced from many threads, the way the success page and webhooks race in production.
+
+Needs PostgreSQL (SQLite serialises writers, which would hide the race): CI runs the suite with
+`DATABASE_URL=postgres://...`; locally, e.g.
+`DATABASE_URL=postgres://postgres@127.0.0.1:5432/checkout pytest tests/checkout/test_concurrency.py`
+"""
+
+import threading
+import time
+
+import pytest
+from django.core import mail
+from django.db import connection, connections
+
+from checkout import services, stripe_payments
+from checkout.models import Order, OrderEmail
+from tests.checkout.conftest import paid_session
+from tests.checkout.factories import OrderFactory
+
+THREADS = 10
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="Concurrency needs real row locks: set DATABASE_URL to a PostgreSQL database.",
+    ),
+]
+
+
+def run_at_once(target) -> list[BaseException]:
+    barrier = threading.Barrier(THREADS)
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            barrier.wait()
+            target()
+        except BaseException as error:  # collected and asserted on by the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
+def test_ten_concurrent_fulfilments_pay_once_transfer_once_and_email_once(monkeypatch):
+    order = OrderFactory(charge_type=Order.ChargeType.SEPARATE, fee_amount=490)
+    session = paid_session(order)
+    transfers: list[dict] = []
+    lock = threading.Lock()
+
+    def slow_retrieve(**kwargs):
+        time.sleep(0.05)  # every thread reads Stripe before any records the payment
+        return session
+
+    def transfer(**kwargs):
+        time.sleep(0.05)
+        with lock:
+            transfers.append(kwargs)
+        return stripe_payments.TransferResult(id="tr_once", amount=kwargs["amount"])
+
+    monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", slow_retrieve)
+    monkeypatch.setattr(stripe_payments, "transfer_create", transfer)
+
+    errors = run_at_once(lambda: services.order_fulfil(session_id=order.checkout_session_id))
+
+    assert errors == []
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert order.transfer_id == "tr_once"
+    assert [t["amount"] for t in transfers] == [4900 - 490]
+    assert sorted(OrderEmail.objects.values_list("kind", flat=True)) == ["receipt", "sale"]
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [order.buyer.email, order.seller.email]
+    )

@@ -93,3 +93,41 @@ def test_profile_update_with_an_unknown_time_zone_changes_nothing(client, buyer)
     assert b"Select a valid choice" in response.content
     buyer.refresh_from_db()
     assert buyer.full_name != "Changed"
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_are_rate_limited(client):
+    UserFactory(email="member@example.com")
+    for _attempt in range(5):
+        client.post("/accounts/login/", {"login": "member@example.com", "password": "nope"})
+    response = client.post(
+        "/accounts/login/", {"login": "member@example.com", "password": TEST_PASSWORD}
+    )
+    assert b"Too many failed login attempts" in response.content
+    assert client.get("/account/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_password_reset_sends_a_link_by_email(client):
+    UserFactory(email="forgetful@example.com")
+    response = client.post("/accounts/password/reset/", {"email": "forgetful@example.com"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["forgetful@example.com"]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_mandatory_email_verification_blocks_login_until_confirmed(client, settings):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "careful@example.com",
+            "password1": "a-very-good-passphrase",
+            "password2": "a-very-good-passphrase",
+        },
+    )
+    assert response["Location"] == "/accounts/confirm-email/"
+    assert client.get("/account/").status_code == 302
+    assert "confirm" in mail.outbox[0].body.lower()

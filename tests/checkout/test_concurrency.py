@@ -56,10 +56,12 @@ def test_ten_concurrent_fulfilments_pay_once_transfer_once_and_email_once(monkey
     lock = threading.Lock()
 
     def slow_retrieve(**kwargs):
+        assert not connection.in_atomic_block
         time.sleep(0.05)  # every thread reads Stripe before any records the payment
         return session
 
     def transfer(**kwargs):
+        assert not connection.in_atomic_block
         time.sleep(0.05)
         with lock:
             transfers.append(kwargs)

@@ -372,3 +372,28 @@ def test_others_cannot_see_or_refund_a_sale(client, who, make_course):
 
     assert client.get(refund_url(order)).status_code == 404
     assert client.post(refund_url(order), {"amount": "1.00"}).status_code == 404
+
+
+def test_yen_refunds_are_whole_yen(client, make_course, monkeypatch):
+    course = make_course(price_amount=1500, currency="jpy")
+    order = PaidOrderFactory(course=course)
+    sent = []
+    monkeypatch.setattr(
+        stripe_payments,
+        "refund_create",
+        lambda **kwargs: (
+            sent.append(kwargs)
+            or stripe_payments.RefundResult(
+                id="re_jpy", status="succeeded", amount=kwargs["amount"]
+            )
+        ),
+    )
+    client.force_login(order.seller)
+
+    page = client.get(refund_url(order)).content.decode()
+    refused = client.post(refund_url(order), {"amount": "500.5"}).content.decode()
+    client.post(refund_url(order), {"amount": "500"})
+
+    assert 'value="1500"' in page
+    assert "at most 0 decimal places" in refused
+    assert sent[0]["amount"] == 500

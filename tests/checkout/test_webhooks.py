@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
 from accounts import services as account_services
@@ -42,6 +43,8 @@ def retrieve(monkeypatch):
     reads = SessionReads()
 
     def fake(*, session_id: str, stripe_account_id: str = ""):
+        # Stripe is never called with a database transaction open.
+        assert not connection.in_atomic_block
         reads.append(session_id)
         return reads.sessions[session_id]
 

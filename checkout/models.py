@@ -80,8 +80,11 @@ class Order(models.Model):
     def mark_paid(self, *, payment: "PaymentFacts", paid_at) -> None:
         """Record a payment Stripe reports as made. Amounts come from Stripe, not from us."""
         self.status = self.Status.PAID
-        self.amount = payment.amount_total
-        self.currency = payment.currency
+        # What Stripe charged is what was paid; a mismatch is logged by the caller.
+        if payment.amount_total:
+            self.amount = payment.amount_total
+        if payment.currency:
+            self.currency = payment.currency
         self.payment_intent_id = payment.payment_intent_id
         self.charge_id = payment.charge_id
         self.application_fee_id = payment.application_fee_id

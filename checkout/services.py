@@ -149,7 +149,7 @@ def _order_record_session(*, order_id: int, session: stripe_payments.CheckoutSes
         if order.paid_at is not None:
             return order
         if session.payment_status == "paid":
-            if session.amount_total != order.amount or session.currency != order.currency:
+            if (session.amount_total, session.currency) != (order.amount, order.currency):
                 logger.error(
                     "Order %s: Stripe took %s %s, the order says %s %s",
                     order.pk,

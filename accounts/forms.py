@@ -20,3 +20,15 @@ class SignupForm(forms.Form):
 
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label="Full name", max_length=150, required=False)
+
+
+class ConnectAccountTypeForm(forms.Form):
+    account_type = forms.ChoiceField(
+        label="Account type",
+        widget=forms.RadioSelect,
+        choices=[
+            ("express", "Express: Stripe hosts onboarding and gives you a simple dashboard"),
+            ("custom", "Custom: the marketplace manages the account for you, no Stripe dashboard"),
+        ],
+        initial="express",
+    )

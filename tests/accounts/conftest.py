@@ -71,3 +71,18 @@ def token_json(account_id: str = "acct_1Connected000001") -> dict:
         "stripe_user_id": account_id,
         "scope": "read_write",
     }
+
+
+@pytest.fixture
+def time_machine_seconds(monkeypatch):
+    """Move the clock the OAuth state expiry reads forward by some seconds."""
+    import time
+
+    real_time = time.time
+    offset = {"seconds": 0}
+    monkeypatch.setattr("accounts.services.time.time", lambda: real_time() + offset["seconds"])
+
+    def travel(seconds: int) -> None:
+        offset["seconds"] += seconds
+
+    return travel

@@ -12,6 +12,7 @@ from accounts.models import StripeAccount
 from accounts.services import OAUTH_STATE_SESSION_KEY
 from tests.accounts.conftest import account_json, token_json
 from tests.accounts.factories import SellerFactory, StripeAccountFactory
+from tests.catalog.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -593,3 +594,31 @@ def test_home_page_shows_the_card_to_sellers(client, seller, connected_seller):
 
 def test_anonymous_home_page_has_no_card(client):
     assert "Getting paid with Stripe" not in client.get(reverse("home")).content.decode()
+
+
+# --- Selling needs a working account -------------------------------------------------------------
+
+
+def test_course_of_a_seller_still_onboarding_cannot_be_bought(client, buyer):
+    stripe_account = StripeAccountFactory(
+        account_type="express", charges_enabled=False, details_submitted=False
+    )
+    course = CourseFactory(seller=stripe_account.seller, is_published=True)
+
+    client.force_login(buyer)
+    assert "Not available yet" in client.get(course.get_absolute_url()).content.decode()
+
+    client.force_login(stripe_account.seller)
+    my_courses = client.get(reverse("catalog:my-courses")).content.decode()
+    assert "Stripe has not enabled charges yet" in my_courses
+
+
+def test_course_of_a_disconnected_seller_cannot_be_bought(client, buyer):
+    stripe_account = StripeAccountFactory(disconnected_at=timezone.now())
+    course = CourseFactory(seller=stripe_account.seller, is_published=True)
+
+    client.force_login(stripe_account.seller)
+    page = client.get(course.get_absolute_url()).content.decode()
+
+    assert "Not available yet" in page
+    assert "The Stripe account was disconnected" in page

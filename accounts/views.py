@@ -37,12 +37,20 @@ def account(request):
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
-            user_update_profile(user=request.user, full_name=form.cleaned_data["full_name"])
+            user_update_profile(
+                user=request.user,
+                full_name=form.cleaned_data["full_name"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
             messages.success(request, "Your profile was saved.")
             return redirect("accounts:account")
     else:
-        form = ProfileForm(initial={"full_name": request.user.full_name})
+        form = _profile_form(request.user)
     return _render_account(request, form=form)
+
+
+def _profile_form(user) -> ProfileForm:
+    return ProfileForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
 
 
 def _render_account(request, *, form: ProfileForm | None = None):
@@ -50,7 +58,7 @@ def _render_account(request, *, form: ProfileForm | None = None):
     context = {"stripe_account": stripe_account}
     if request.htmx:
         return render(request, "accounts/account.html#stripe-connection", context)
-    form = form or ProfileForm(initial={"full_name": request.user.full_name})
+    form = form or _profile_form(request.user)
     return render(request, "accounts/account.html", {**context, "form": form})
 
 

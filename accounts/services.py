@@ -95,7 +95,7 @@ def stripe_account_oauth_url(*, seller: User, session: SessionBase) -> str:
     """Where to send a seller to connect a Standard account through Connect OAuth."""
     _ensure_can_connect(seller=seller)
     state = connect_oauth_state_issue(session=session, user=seller)
-    return oauth_authorize_url(state=state, redirect_uri=connect_redirect_uri())
+    return oauth_authorize_url(state=state, redirect_uri=connect_redirect_uri(), email=seller.email)
 
 
 def stripe_account_connect_standard(*, seller: User, code: str) -> StripeAccount:

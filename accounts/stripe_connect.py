@@ -132,7 +132,7 @@ def _stripe_errors(action: str) -> Iterator[None]:
 # --- OAuth (Standard accounts) ------------------------------------------------------------------
 
 
-def oauth_authorize_url(*, state: str, redirect_uri: str) -> str:
+def oauth_authorize_url(*, state: str, redirect_uri: str, email: str) -> str:
     """Where to send a seller to connect an existing or new Standard account.
 
     The SDK builds it from the client's "connect" base address, so it points at the sandbox's
@@ -144,6 +144,8 @@ def oauth_authorize_url(*, state: str, redirect_uri: str) -> str:
             "scope": "read_write",
             "redirect_uri": redirect_uri,
             "state": state,
+            # Prefills Stripe's sign-up form for a seller who has no account yet.
+            "stripe_user": {"email": email},
         }
     )
 

@@ -19,7 +19,9 @@ from tests.accounts.conftest import account_json, token_json
 
 
 def test_authorize_url_points_at_the_sandbox_consent_page(settings):
-    url = oauth_authorize_url(state="s1", redirect_uri="http://shop.test/connect/oauth/callback/")
+    url = oauth_authorize_url(
+        state="s1", redirect_uri="http://shop.test/connect/oauth/callback/", email="a@b.test"
+    )
 
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (
@@ -31,6 +33,7 @@ def test_authorize_url_points_at_the_sandbox_consent_page(settings):
         "scope": ["read_write"],
         "redirect_uri": ["http://shop.test/connect/oauth/callback/"],
         "state": ["s1"],
+        "stripe_user[email]": ["a@b.test"],
     }
 
 
@@ -38,7 +41,9 @@ def test_authorize_url_points_at_stripe_with_real_keys(settings):
     settings.STRIPE_API_BASE = None
     settings.STRIPE_CONNECT_CLIENT_ID = "ca_real"
 
-    url = oauth_authorize_url(state="s1", redirect_uri="https://shop.test/connect/oauth/callback/")
+    url = oauth_authorize_url(
+        state="s1", redirect_uri="https://shop.test/connect/oauth/callback/", email="a@b.test"
+    )
 
     assert url.startswith("https://connect.stripe.com/oauth/authorize?")
     assert parse_qs(urlsplit(url).query)["client_id"] == ["ca_real"]

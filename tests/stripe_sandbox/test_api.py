@@ -155,7 +155,10 @@ def test_nested_form_params_are_decoded(client):
     account = client.v1.accounts.create(
         params={
             "type": "custom",
-            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
             "metadata": {"seller": "42"},
             "business_profile": {"name": "Pat's Courses"},
         }

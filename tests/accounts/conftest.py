@@ -4,7 +4,10 @@ stripe-python sends requests through the `requests` library when it is installed
 `responses` sees exactly what would go over the wire to Stripe or the sandbox.
 """
 
+from html.parser import HTMLParser
+
 import pytest
+import requests
 import responses
 import stripe
 
@@ -86,3 +89,32 @@ def time_machine_seconds(monkeypatch):
         offset["seconds"] += seconds
 
     return travel
+
+
+@pytest.fixture
+def sandbox(stripe_sandbox, settings) -> str:
+    """The live server's Stripe sandbox; webhooks stay queued (their endpoint is not here)."""
+    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = False
+    return f"{stripe_sandbox}/stripe-sandbox"
+
+
+class _HiddenInputs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.values: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("type") == "hidden":
+            self.values[attributes["name"]] = attributes.get("value") or ""
+
+
+def submit_hosted_form(url: str, data: dict, *, browser: requests.Session | None = None):
+    """Open a sandbox-hosted page (consent, onboarding) and submit its form like a browser,
+    hidden fields and CSRF token included; the answer's redirect is not followed."""
+    browser = browser or requests.Session()
+    page = browser.get(url, timeout=10)
+    page.raise_for_status()
+    hidden = _HiddenInputs()
+    hidden.feed(page.text)
+    return browser.post(page.url, data={**hidden.values, **data}, allow_redirects=False, timeout=10)

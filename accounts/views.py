@@ -53,10 +53,10 @@ def _profile_form(user) -> ProfileForm:
     return ProfileForm(initial={"full_name": user.full_name, "time_zone": user.time_zone})
 
 
-def _render_account(request, *, form: ProfileForm | None = None):
+def _render_account(request, *, form: ProfileForm | None = None, card_only: bool = False):
     stripe_account = stripe_account_for_seller(seller=request.user)
     context = {"stripe_account": stripe_account}
-    if request.htmx:
+    if card_only:
         return render(request, "accounts/account.html#stripe-connection", context)
     form = form or _profile_form(request.user)
     return render(request, "accounts/account.html", {**context, "form": form})
@@ -84,7 +84,7 @@ def connect_card(request):
     stripe_account = stripe_account_for_seller(seller=request.user)
     if stripe_account is not None:
         stripe_account_refresh_if_stale(stripe_account=stripe_account, max_age=CARD_REFRESH_MAX_AGE)
-    return _render_account(request)
+    return _render_account(request, card_only=bool(request.htmx and not request.htmx.boosted))
 
 
 @login_required

@@ -7,6 +7,7 @@ build `data` as a plain dict shaped after `fixtures3.json` and keep sandbox-only
 
 from __future__ import annotations
 
+import copy
 import secrets
 import string
 import time
@@ -125,6 +126,23 @@ def save_object(obj: SandboxObject, **changes: Any) -> dict[str, Any]:
             obj.data[key] = value
     obj.save(using=SANDBOX_DATABASE)
     return previous
+
+
+def merge_update(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's update semantics, returning a new dict: nested hashes merge, "" unsets a field,
+    and `metadata` merges key by key, a key set to "" being removed."""
+    merged = copy.deepcopy(target)
+    for key, value in changes.items():
+        if key == "metadata":
+            metadata = {} if value == "" else {**(merged.get("metadata") or {}), **value}
+            merged[key] = {k: v for k, v in metadata.items() if v != ""}
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_update(merged[key], value)
+        elif value == "":
+            merged[key] = None
+        else:
+            merged[key] = value
+    return merged
 
 
 def list_response(

@@ -272,21 +272,6 @@ def _account_for(request: ApiRequest) -> SandboxObject:
     return get_connected_account(account_id, param="id")
 
 
-def _merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Stripe's update semantics: nested hashes merge, "" unsets, metadata keys set to "" go."""
-    merged = copy.deepcopy(target)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-            if key == "metadata":
-                merged[key] = {k: v for k, v in merged[key].items() if v != ""}
-        elif value == "":
-            merged[key] = {} if key == "metadata" else None
-        else:
-            merged[key] = value
-    return merged
-
-
 @router.route("POST", "/v1/accounts", params=AccountCreateParams)
 def account_create(request: ApiRequest) -> dict:
     if request.account:
@@ -336,7 +321,7 @@ def platform_account() -> dict:
 def account_update(request: ApiRequest) -> dict:
     obj = _account_for(request)
     changes = {key: value for key, value in request.params.items() if key != "expand"}
-    updated = _merge(obj.data, changes)
+    updated = store.merge_update(obj.data, changes)
     previous = store.save_object(obj, **{key: updated[key] for key in changes})
     if previous:
         emit_event("account.updated", obj.data, account=obj.id, previous_attributes=previous)

@@ -12,6 +12,7 @@ import secrets
 import string
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -179,6 +180,18 @@ def list_response(
     else:
         rows = list(ordered[: limit + 1])
     return _list(rows[:limit], len(rows) > limit, url, serialize)
+
+
+def filter_created(queryset, created):
+    """Stripe's `created` list filter: an exact timestamp or a hash of gt/gte/lt/lte."""
+    if created in (None, ""):
+        return queryset
+    if isinstance(created, int):
+        created = {"gte": created, "lt": created + 1}
+    for op, value in created.items():
+        when = datetime.fromtimestamp(int(value), tz=UTC)
+        queryset = queryset.filter(**{f"created_at__{op}": when})
+    return queryset
 
 
 def _list(rows: list, has_more: bool, url: str, serialize) -> dict[str, Any]:

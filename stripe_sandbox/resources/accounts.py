@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.urls import reverse
@@ -339,20 +339,8 @@ def account_delete(request: ApiRequest) -> dict:
 def account_list(request: ApiRequest) -> dict:
     queryset = connected_accounts()
     created = request.params.get("created")
-    queryset = filter_created(queryset, created)
+    queryset = store.filter_created(queryset, created)
     return store.list_response(queryset, request.params, url="/v1/accounts")
-
-
-def filter_created(queryset, created):
-    """Stripe's `created` list filter: an exact timestamp or a hash of gt/gte/lt/lte."""
-    if created in (None, ""):
-        return queryset
-    if isinstance(created, int):
-        created = {"gte": created, "lt": created + 1}
-    for op, value in created.items():
-        when = datetime.fromtimestamp(int(value), tz=UTC)
-        queryset = queryset.filter(**{f"created_at__{op}": when})
-    return queryset
 
 
 @router.route("POST", "/v1/account_links", params=AccountLinkCreateParams)

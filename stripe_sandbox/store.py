@@ -112,9 +112,7 @@ def get_object(
     """
     found = find_object(object_type, object_id, account=account)
     if found is None:
-        raise resource_missing(
-            label or object_type.split(".")[-1].replace("_", ""), object_id, param=param
-        )
+        raise resource_missing(label or object_type, object_id, param=param)
     return found
 
 

@@ -167,3 +167,15 @@ def test_deauthorize_disconnects_and_notifies_the_connect_endpoint(sdk, receiver
     assert event.type == "account.application.deauthorized"
     assert event.account == token.stripe_user_id
     assert event.data.object.id == "ca_sandbox_platform"
+
+
+def test_access_token_acts_as_the_connected_account_until_deauthorized(sdk, sandbox_url):
+    _, query = _decide(_authorize_url(sdk), "approve", account="new", new_email="a@example.com")
+    token = sdk.oauth.token(params={"grant_type": "authorization_code", "code": query["code"]})
+    as_seller = make_client(sandbox_url, api_key=token.access_token)
+
+    assert as_seller.v1.accounts.retrieve_current().id == token.stripe_user_id
+
+    sdk.oauth.deauthorize(params={"stripe_user_id": token.stripe_user_id})
+    with pytest.raises(stripe.AuthenticationError):
+        as_seller.v1.accounts.retrieve_current()

@@ -12,7 +12,7 @@ RUN_ENV := DJANGO_DEBUG=1 EMAIL_MODE=console PORT=$(PORT)
 # The same rule as settings.py: no key, or a sandbox key, means the embedded Stripe sandbox.
 SANDBOX_MODE := [[ -z "$${STRIPE_SECRET_KEY:-}" || "$${STRIPE_SECRET_KEY}" == sk_test_sandbox* ]]
 
-.PHONY: help run test test-fast e2e lint format setup migrate demo lock clean
+.PHONY: help run test test-fast e2e lint format setup migrate demo lock clean check-deploy
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://127.0.0.1:$(PORT) with the task worker"
@@ -53,6 +53,19 @@ lint: setup
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=site_config.settings_test $(PYTHON) manage.py makemigrations --check --dry-run
+
+# A production-like environment (real-looking keys, debug off) must pass Django's deploy checks
+# and build the compressed, hashed static files.
+PROD_ENV := DJANGO_SECRET_KEY=check-deploy-$$RANDOM-$$RANDOM-not-a-real-secret-0123456789abcdef \
+	DJANGO_ALLOWED_HOSTS=courses.example.com SITE_URL=https://courses.example.com \
+	STRIPE_SECRET_KEY=sk_test_placeholder STRIPE_PUBLISHABLE_KEY=pk_test_placeholder \
+	STRIPE_CONNECT_CLIENT_ID=ca_placeholder STRIPE_WEBHOOK_SECRET=whsec_placeholder \
+	STRIPE_CONNECT_WEBHOOK_SECRET=whsec_placeholder
+
+check-deploy: setup
+	$(PROD_ENV) $(PYTHON) manage.py check --deploy --fail-level WARNING
+	$(PROD_ENV) $(PYTHON) manage.py collectstatic --noinput --verbosity 0
+	rm -rf staticfiles
 
 format: setup
 	$(PYTHON) -m ruff format .

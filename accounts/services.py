@@ -3,9 +3,11 @@ from django.db.models import QuerySet
 from accounts.models import User
 
 
-def user_update_profile(*, user: User, full_name: str) -> User:
+def user_update_profile(*, user: User, full_name: str, time_zone: str | None = None) -> User:
     user.full_name = full_name.strip()
-    user.save(update_fields=["full_name"])
+    if time_zone is not None:
+        user.time_zone = time_zone
+    user.save(update_fields=["full_name", "time_zone"])
     return user
 
 

@@ -13,9 +13,15 @@ def account(request):
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
-            user_update_profile(user=request.user, full_name=form.cleaned_data["full_name"])
+            user_update_profile(
+                user=request.user,
+                full_name=form.cleaned_data["full_name"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
             messages.success(request, "Your profile was saved.")
             return redirect("accounts:account")
     else:
-        form = ProfileForm(initial={"full_name": request.user.full_name})
+        form = ProfileForm(
+            initial={"full_name": request.user.full_name, "time_zone": request.user.time_zone}
+        )
     return render(request, "accounts/account.html", {"form": form})

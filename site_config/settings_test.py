@@ -13,5 +13,3 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests that need the real queue switch back to the database backend explicitly.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-# allauth's rate limits stay on in production; tests sign in far more often than a person.
-ACCOUNT_RATE_LIMITS = False

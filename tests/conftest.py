@@ -36,3 +36,13 @@ def stripe_sandbox(live_server, settings):
     settings.STRIPE_SANDBOX_WEBHOOK_URL = f"{base}/checkout/webhook/"
     settings.STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{base}/checkout/webhook/connect/"
     return base
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth's rate limits count in the cache; each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -152,7 +152,12 @@ def bearer_key(request: HttpRequest) -> str | None:
     return None
 
 
-def authenticate(request: HttpRequest) -> str:
+OAUTH_TOKEN_TYPE = "oauth_access_token"
+
+
+def authenticate(request: HttpRequest) -> tuple[str, str]:
+    """(API key, the account it acts as). The platform key acts as the platform (""); an OAuth
+    access token acts as the connected account it was issued for, as at Stripe."""
     key = bearer_key(request)
     if not key:
         raise AuthenticationError(
@@ -161,24 +166,32 @@ def authenticate(request: HttpRequest) -> str:
             "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or "
             "we can help at https://support.stripe.com/."
         )
-    if key != secret_key():
+    if key == secret_key():
+        return key, ""
+    token = store.find_object(OAUTH_TOKEN_TYPE, key, account=None)
+    if token is None:
         raise AuthenticationError(
             f"Invalid API Key provided: {mask_key(key)}", code="api_key_invalid"
         )
-    return key
+    return key, token.account
 
 
 def mask_key(key: str) -> str:
     return f"{key[:8]}{'*' * max(len(key) - 12, 4)}{key[-4:]}" if len(key) > 12 else "****"
 
 
-def connected_account(request: HttpRequest, key: str) -> str:
-    """The `Stripe-Account` header, checked: it must name an account connected to the platform."""
-    account_id = request.headers.get("Stripe-Account", "").strip()
+def connected_account(request: HttpRequest, key: str, key_account: str) -> str:
+    """The account the request acts on: the `Stripe-Account` header (which must name an account
+    connected to the platform) or the account an OAuth access token belongs to."""
+    account_id = request.headers.get("Stripe-Account", "").strip() or key_account
     if not account_id:
         return ""
     account = store.find_object("account", account_id)
-    if account is None or not account.internal.get("connected"):
+    if (
+        account is None
+        or not account.internal.get("connected")
+        or (key_account and key_account != account_id)
+    ):
         raise PermissionError_(
             f"The provided key '{mask_key(key)}' does not have access to account "
             f"'{account_id}' (or that account does not exist). Application access may have "
@@ -201,9 +214,9 @@ def dispatch(request: HttpRequest, path: str) -> HttpResponse:
     request_id = store.new_id("req", length=14)
     headers = {"Request-Id": request_id, "Stripe-Version": stripe.api_version}
     try:
-        key = authenticate(request)
+        key, key_account = authenticate(request)
         route, path_params = router.match(request.method, f"/v1/{path}")
-        account = connected_account(request, key)
+        account = connected_account(request, key, key_account)
         raw_params = decode_params(request)
         validated = params_module.validate(raw_params, route.params) if route.params else raw_params
     except StripeError as error:

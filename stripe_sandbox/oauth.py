@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import store
-from .api import bearer_key, json_response, secret_key
+from .api import OAUTH_TOKEN_TYPE, bearer_key, json_response, secret_key
 from .events import emit_event
 from .models import OAuthCode
 from .resources.accounts import (
@@ -114,7 +114,9 @@ def authorize(request: HttpRequest, express: bool = False) -> HttpResponse:
         error = None
     accounts = [
         {"id": obj.id, "email": obj.data.get("email") or "", "type": obj.data.get("type")}
-        for obj in connected_accounts().filter(data__type="standard").order_by("-created_at")[:50]
+        for obj in store.objects()
+        .filter(object_type="account", account="", data__type="standard")
+        .order_by("-created_at")[:50]
     ]
     return render(
         request,
@@ -193,8 +195,14 @@ def _token_response(account_id: str, scope: str) -> dict[str, Any]:
     obj.internal.setdefault("refresh_tokens", []).append(refresh_token)
     obj.internal["scope"] = scope
     obj.save(using=SANDBOX_DATABASE)
+    access_token = store.create_object(
+        OAUTH_TOKEN_TYPE,
+        {"scope": scope},
+        account=account_id,
+        object_id=f"sk_test_sandbox_oauth_{secrets.token_urlsafe(18)}",
+    )
     return {
-        "access_token": f"sk_test_sandbox_oauth_{secrets.token_urlsafe(18)}",
+        "access_token": access_token.id,
         "livemode": False,
         "refresh_token": refresh_token,
         "scope": scope,
@@ -265,6 +273,7 @@ def deauthorize(request: HttpRequest) -> HttpResponse:
         obj.internal["connected"] = False
         obj.internal["refresh_tokens"] = []
         obj.save(using=SANDBOX_DATABASE)
+        store.objects().filter(object_type=OAUTH_TOKEN_TYPE, account=obj.id).delete()
         emit_event(
             "account.application.deauthorized",
             {"id": client_id(), "object": "application", "name": "Sandbox platform"},

@@ -7,10 +7,12 @@ build `data` as a plain dict shaped after `fixtures3.json` and keep sandbox-only
 
 from __future__ import annotations
 
+import copy
 import secrets
 import string
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -110,9 +112,7 @@ def get_object(
     """
     found = find_object(object_type, object_id, account=account)
     if found is None:
-        raise resource_missing(
-            label or object_type.split(".")[-1].replace("_", ""), object_id, param=param
-        )
+        raise resource_missing(label or object_type, object_id, param=param)
     return found
 
 
@@ -125,6 +125,23 @@ def save_object(obj: SandboxObject, **changes: Any) -> dict[str, Any]:
             obj.data[key] = value
     obj.save(using=SANDBOX_DATABASE)
     return previous
+
+
+def merge_update(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's update semantics, returning a new dict: nested hashes merge, "" unsets a field,
+    and `metadata` merges key by key, a key set to "" being removed."""
+    merged = copy.deepcopy(target)
+    for key, value in changes.items():
+        if key == "metadata":
+            metadata = {} if value == "" else {**(merged.get("metadata") or {}), **value}
+            merged[key] = {k: v for k, v in metadata.items() if v != ""}
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_update(merged[key], value)
+        elif value == "":
+            merged[key] = None
+        else:
+            merged[key] = value
+    return merged
 
 
 def list_response(
@@ -161,6 +178,18 @@ def list_response(
     else:
         rows = list(ordered[: limit + 1])
     return _list(rows[:limit], len(rows) > limit, url, serialize)
+
+
+def filter_created(queryset, created):
+    """Stripe's `created` list filter: an exact timestamp or a hash of gt/gte/lt/lte."""
+    if created in (None, ""):
+        return queryset
+    if isinstance(created, int):
+        created = {"gte": created, "lt": created + 1}
+    for op, value in created.items():
+        when = datetime.fromtimestamp(int(value), tz=UTC)
+        queryset = queryset.filter(**{f"created_at__{op}": when})
+    return queryset
 
 
 def _list(rows: list, has_more: bool, url: str, serialize) -> dict[str, Any]:

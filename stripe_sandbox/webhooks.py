@@ -112,7 +112,7 @@ def attempt(delivery: WebhookDelivery) -> bool:
             )
             status_code = response.status_code
             if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}: {response.text[:500]}"
+                error = f"HTTP {status_code}: {' '.join(response.text.split())[:300]}"
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
 

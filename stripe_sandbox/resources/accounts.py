@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.urls import reverse
@@ -272,21 +272,6 @@ def _account_for(request: ApiRequest) -> SandboxObject:
     return get_connected_account(account_id, param="id")
 
 
-def _merge(target: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """Stripe's update semantics: nested hashes merge, "" unsets, metadata keys set to "" go."""
-    merged = copy.deepcopy(target)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-            if key == "metadata":
-                merged[key] = {k: v for k, v in merged[key].items() if v != ""}
-        elif value == "":
-            merged[key] = {} if key == "metadata" else None
-        else:
-            merged[key] = value
-    return merged
-
-
 @router.route("POST", "/v1/accounts", params=AccountCreateParams)
 def account_create(request: ApiRequest) -> dict:
     if request.account:
@@ -336,7 +321,7 @@ def platform_account() -> dict:
 def account_update(request: ApiRequest) -> dict:
     obj = _account_for(request)
     changes = {key: value for key, value in request.params.items() if key != "expand"}
-    updated = _merge(obj.data, changes)
+    updated = store.merge_update(obj.data, changes)
     previous = store.save_object(obj, **{key: updated[key] for key in changes})
     if previous:
         emit_event("account.updated", obj.data, account=obj.id, previous_attributes=previous)
@@ -354,20 +339,8 @@ def account_delete(request: ApiRequest) -> dict:
 def account_list(request: ApiRequest) -> dict:
     queryset = connected_accounts()
     created = request.params.get("created")
-    queryset = filter_created(queryset, created)
+    queryset = store.filter_created(queryset, created)
     return store.list_response(queryset, request.params, url="/v1/accounts")
-
-
-def filter_created(queryset, created):
-    """Stripe's `created` list filter: an exact timestamp or a hash of gt/gte/lt/lte."""
-    if created in (None, ""):
-        return queryset
-    if isinstance(created, int):
-        created = {"gte": created, "lt": created + 1}
-    for op, value in created.items():
-        when = datetime.fromtimestamp(int(value), tz=UTC)
-        queryset = queryset.filter(**{f"created_at__{op}": when})
-    return queryset
 
 
 @router.route("POST", "/v1/account_links", params=AccountLinkCreateParams)

@@ -11,8 +11,6 @@ from stripe_sandbox.models import Event
 from stripe_sandbox.params import as_list
 from stripe_sandbox.routers import SANDBOX_DATABASE
 
-from .accounts import filter_created
-
 
 @router.route("GET", "/v1/events", params=EventListParams)
 def event_list(request: ApiRequest) -> dict:
@@ -26,7 +24,7 @@ def event_list(request: ApiRequest) -> dict:
     types = as_list(request.params.get("types"))
     if types:
         queryset = queryset.filter(type__in=types)
-    queryset = filter_created(queryset, request.params.get("created"))
+    queryset = store.filter_created(queryset, request.params.get("created"))
     return store.list_response(queryset, request.params, url="/v1/events")
 
 

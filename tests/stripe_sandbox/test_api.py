@@ -24,9 +24,9 @@ def test_missing_api_key_is_refused_with_401(sandbox_url):
     assert "You did not provide an API key" in response.json()["error"]["message"]
 
 
-def test_unknown_parameter_is_refused_like_stripe(client):
+def test_unknown_parameter_is_refused_like_stripe(sdk):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.create(params={"type": "express", "colour": "blue"})
+        sdk.v1.accounts.create(params={"type": "express", "colour": "blue"})
 
     assert raised.value.http_status == 400
     assert raised.value.error.code == "parameter_unknown"
@@ -34,16 +34,16 @@ def test_unknown_parameter_is_refused_like_stripe(client):
     assert raised.value.user_message == "Received unknown parameter: colour"
 
 
-def test_unknown_nested_parameter_names_its_path(client):
+def test_unknown_nested_parameter_names_its_path(sdk):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.create(params={"controller": {"fees": {"who": "me"}}})
+        sdk.v1.accounts.create(params={"controller": {"fees": {"who": "me"}}})
 
     assert raised.value.user_message == "Received unknown parameter: controller[fees][who]"
 
 
-def test_missing_required_parameter_is_refused(client):
+def test_missing_required_parameter_is_refused(sdk):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.account_links.create(params={"type": "account_onboarding"})
+        sdk.v1.account_links.create(params={"type": "account_onboarding"})
 
     assert raised.value.error.code == "parameter_missing"
     assert raised.value.error.param == "account"
@@ -73,86 +73,86 @@ def test_unrecognized_url_is_a_stripe_404(sandbox_url):
     )
 
 
-def test_missing_object_is_resource_missing(client):
+def test_missing_object_is_resource_missing(sdk):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.retrieve("acct_1Nope")
+        sdk.v1.accounts.retrieve("acct_1Nope")
 
     assert raised.value.http_status == 404
     assert raised.value.error.code == "resource_missing"
     assert raised.value.user_message == "No such account: 'acct_1Nope'"
 
 
-def test_same_idempotency_key_replays_the_first_response(client):
+def test_same_idempotency_key_replays_the_first_response(sdk):
     options = {"idempotency_key": "order-1-account"}
 
-    first = client.v1.accounts.create(params={"type": "express"}, options=options)
-    second = client.v1.accounts.create(params={"type": "express"}, options=options)
+    first = sdk.v1.accounts.create(params={"type": "express"}, options=options)
+    second = sdk.v1.accounts.create(params={"type": "express"}, options=options)
 
     assert second.id == first.id
     assert second.last_response.headers["Idempotent-Replayed"] == "true"
-    assert len(client.v1.accounts.list().data) == 1
+    assert len(sdk.v1.accounts.list().data) == 1
 
 
-def test_reused_idempotency_key_with_other_params_is_an_idempotency_error(client):
+def test_reused_idempotency_key_with_other_params_is_an_idempotency_error(sdk):
     options = {"idempotency_key": "order-2-account"}
-    client.v1.accounts.create(params={"type": "express"}, options=options)
+    sdk.v1.accounts.create(params={"type": "express"}, options=options)
 
     with pytest.raises(stripe.IdempotencyError) as raised:
-        client.v1.accounts.create(params={"type": "custom"}, options=options)
+        sdk.v1.accounts.create(params={"type": "custom"}, options=options)
 
     assert raised.value.http_status == 400
     assert raised.value.error.type == "idempotency_error"
 
 
-def test_validation_errors_are_not_saved_under_the_idempotency_key(client):
+def test_validation_errors_are_not_saved_under_the_idempotency_key(sdk):
     options = {"idempotency_key": "order-3-account"}
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.accounts.create(params={"type": "express", "bogus": "1"}, options=options)
+        sdk.v1.accounts.create(params={"type": "express", "bogus": "1"}, options=options)
 
-    account = client.v1.accounts.create(params={"type": "express"}, options=options)
+    account = sdk.v1.accounts.create(params={"type": "express"}, options=options)
 
     assert account.id.startswith("acct_")
 
 
-def test_lists_paginate_newest_first(client):
-    created = [client.v1.accounts.create(params={"type": "express"}).id for _ in range(5)]
+def test_lists_paginate_newest_first(sdk):
+    created = [sdk.v1.accounts.create(params={"type": "express"}).id for _ in range(5)]
     newest_first = list(reversed(created))
 
-    page_one = client.v1.accounts.list(params={"limit": 2})
-    page_two = client.v1.accounts.list(params={"limit": 2, "starting_after": page_one.data[-1].id})
-    last = client.v1.accounts.list(params={"limit": 2, "starting_after": page_two.data[-1].id})
-    before = client.v1.accounts.list(params={"limit": 2, "ending_before": last.data[0].id})
+    page_one = sdk.v1.accounts.list(params={"limit": 2})
+    page_two = sdk.v1.accounts.list(params={"limit": 2, "starting_after": page_one.data[-1].id})
+    last = sdk.v1.accounts.list(params={"limit": 2, "starting_after": page_two.data[-1].id})
+    before = sdk.v1.accounts.list(params={"limit": 2, "ending_before": last.data[0].id})
 
     assert page_one.object == "list" and page_one.url == "/v1/accounts"
     assert [a.id for a in page_one.data] == newest_first[:2] and page_one.has_more
     assert [a.id for a in page_two.data] == newest_first[2:4] and page_two.has_more
     assert [a.id for a in last.data] == newest_first[4:] and not last.has_more
     assert [a.id for a in before.data] == newest_first[2:4]
-    assert [a.id for a in client.v1.accounts.list().auto_paging_iter()] == newest_first
+    assert [a.id for a in sdk.v1.accounts.list().auto_paging_iter()] == newest_first
 
 
-def test_stripe_account_header_hides_other_accounts_objects(client):
-    mine = client.v1.accounts.create(params={"type": "express"})
-    other = client.v1.accounts.create(params={"type": "express"})
+def test_stripe_account_header_hides_other_accounts_objects(sdk):
+    mine = sdk.v1.accounts.create(params={"type": "express"})
+    other = sdk.v1.accounts.create(params={"type": "express"})
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.retrieve(other.id, options={"stripe_account": mine.id})
+        sdk.v1.accounts.retrieve(other.id, options={"stripe_account": mine.id})
 
     assert raised.value.http_status == 404
     assert raised.value.error.code == "resource_missing"
-    assert client.v1.accounts.retrieve(mine.id, options={"stripe_account": mine.id}).id == mine.id
+    assert sdk.v1.accounts.retrieve(mine.id, options={"stripe_account": mine.id}).id == mine.id
 
 
-def test_stripe_account_header_naming_an_unknown_account_is_refused(client):
+def test_stripe_account_header_naming_an_unknown_account_is_refused(sdk):
     with pytest.raises(stripe.PermissionError) as raised:
-        client.v1.events.list(options={"stripe_account": "acct_1Unknown"})
+        sdk.v1.events.list(options={"stripe_account": "acct_1Unknown"})
 
     assert raised.value.http_status == 403
     assert "does not have access to account 'acct_1Unknown'" in raised.value.user_message
 
 
-def test_nested_form_params_are_decoded(client):
-    account = client.v1.accounts.create(
+def test_nested_form_params_are_decoded(sdk):
+    account = sdk.v1.accounts.create(
         params={
             "type": "custom",
             "capabilities": {

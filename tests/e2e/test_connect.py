@@ -130,3 +130,31 @@ def test_buyer_following_a_connect_link_stays_on_the_site(page, demo, log_in):
         "Only sellers can connect a Stripe account. Ask an administrator for selling rights."
     )
     expect(page.get_by_role("heading", name="Getting paid with Stripe")).to_have_count(0)
+
+
+PHONE = {"width": 390, "height": 844}
+UNLABELLED_FIELDS = """
+() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden' && el.type !== 'submit')
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.name || el.id)
+"""
+
+
+@pytest.mark.parametrize(
+    ("email", "path"),
+    [
+        ("seller2@example.com", "/account/"),
+        ("seller2@example.com", "/"),
+        ("seller@example.com", "/connect/disconnect/"),
+    ],
+)
+def test_connect_pages_fit_a_phone(page, demo, log_in, email, path):
+    page.set_viewport_size(PHONE)
+    log_in(email, DEMO_PASSWORD)
+
+    page.goto(f"{demo}{path}")
+
+    assert page.title().strip()
+    assert page.evaluate(UNLABELLED_FIELDS) == []
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0

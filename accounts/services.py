@@ -78,7 +78,10 @@ def connect_oauth_state_issue(*, session: SessionBase, user: User) -> str:
 def connect_oauth_state_consume(*, session: SessionBase, user: User, state: str) -> bool:
     """True once for a state this session issued to this user less than its lifetime ago."""
     states = dict(session.get(OAUTH_STATE_SESSION_KEY, {}))
-    match = next((value for value in states if secrets.compare_digest(value, state)), None)
+    offered = state.encode()
+    match = next(
+        (value for value in states if secrets.compare_digest(value.encode(), offered)), None
+    )
     if match is None:
         return False
     entry = states.pop(match)

@@ -77,6 +77,13 @@ def test_state_is_accepted_once(seller):
     assert not connect_oauth_state_consume(session=session, user=seller, state=state)
 
 
+def test_state_with_unexpected_characters_is_simply_refused(seller):
+    session = SessionStore()
+    connect_oauth_state_issue(session=session, user=seller)
+
+    assert not connect_oauth_state_consume(session=session, user=seller, state="état-forgé")
+
+
 def test_state_issued_to_another_user_is_refused(seller, buyer):
     session = SessionStore()
     state = connect_oauth_state_issue(session=session, user=buyer)

@@ -1,5 +1,6 @@
 """Connecting sellers against the Stripe sandbox over real HTTP, as with Stripe itself."""
 
+from io import StringIO
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -88,7 +89,7 @@ def test_denied_consent_links_nothing(sandbox, client, seller):
 
 
 def test_account_of_another_seller_is_refused(sandbox, client, seller, connected_seller):
-    call_command("sandbox_seed_demo", stdout=requests.compat.StringIO())
+    call_command("sandbox_seed_demo", stdout=StringIO())
     connected_seller.stripe_account.stripe_account_id = "acct_1DemoSellerSandbox"
     connected_seller.stripe_account.save()
     client.force_login(seller)
@@ -168,8 +169,8 @@ def test_disconnecting_a_standard_account_revokes_the_platforms_access(sandbox, 
 
 
 def test_demo_seller_is_linked_to_the_sandbox_demo_account(sandbox):
-    call_command("sandbox_seed_demo", stdout=requests.compat.StringIO())
-    call_command("load_demo_data", stdout=requests.compat.StringIO())
+    call_command("sandbox_seed_demo", stdout=StringIO())
+    call_command("load_demo_data", stdout=StringIO())
 
     stripe_account = stripe_account_refresh(stripe_account_id="acct_1DemoSellerSandbox")
 

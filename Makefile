@@ -35,6 +35,7 @@ migrate: setup
 	@if $(SANDBOX_MODE); then $(RUN_ENV) $(PYTHON) manage.py migrate --database stripe_sandbox --noinput; fi
 
 demo: migrate
+	@if $(SANDBOX_MODE); then $(RUN_ENV) $(PYTHON) manage.py sandbox_seed_demo; fi
 	$(RUN_ENV) $(PYTHON) manage.py load_demo_data
 
 run: demo

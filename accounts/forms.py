@@ -31,3 +31,15 @@ class ProfileForm(forms.Form):
         choices=_time_zone_choices,
         help_text="Dates and daily sales figures are shown in this time zone.",
     )
+
+
+class ConnectAccountTypeForm(forms.Form):
+    account_type = forms.ChoiceField(
+        label="Account type",
+        widget=forms.RadioSelect,
+        choices=[
+            ("express", "Express: Stripe hosts onboarding and gives you a simple dashboard"),
+            ("custom", "Custom: the marketplace manages the account for you, no Stripe dashboard"),
+        ],
+        initial="express",
+    )

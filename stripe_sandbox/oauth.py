@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import store
-from .api import OAUTH_TOKEN_TYPE, bearer_key, json_response, secret_key
+from .api import OAUTH_TOKEN_TYPE, bearer_key, json_response, mask_key, secret_key
 from .events import emit_event
 from .models import OAuthCode
 from .resources.accounts import (
@@ -166,18 +166,27 @@ def _approve(source, params: dict[str, str], *, express: bool) -> tuple[str, str
         return obj.id, None
 
 
-def _client_secret_ok(request: HttpRequest) -> bool:
+def _client_problem(request: HttpRequest) -> HttpResponse | None:
+    """The platform authenticates with its secret key: as `Authorization: Bearer` (what the SDK
+    sends) or as the `client_secret` parameter."""
     offered = request.POST.get("client_secret") or bearer_key(request)
-    return offered == secret_key()
+    if not offered:
+        return oauth_error(
+            "invalid_client",
+            "No authentication credentials were provided. Send your secret API key in the "
+            "Authorization header using the Bearer authentication method",
+        )
+    if offered != secret_key():
+        return oauth_error("invalid_client", f"No such API key: {mask_key(offered)}")
+    return None
 
 
 def token(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return oauth_error("invalid_request", "Use POST for /oauth/token.", 405)
-    if not _client_secret_ok(request):
-        return oauth_error(
-            "invalid_client", "No such API key or client_secret: check your secret key.", 401
-        )
+    problem = _client_problem(request)
+    if problem is not None:
+        return problem
     grant_type = request.POST.get("grant_type", "")
     if grant_type == "authorization_code":
         return _token_from_code(request.POST.get("code", ""))
@@ -254,10 +263,9 @@ def _token_from_refresh(refresh_token: str) -> HttpResponse:
 def deauthorize(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return oauth_error("invalid_request", "Use POST for /oauth/deauthorize.", 405)
-    if not _client_secret_ok(request):
-        return oauth_error(
-            "invalid_client", "No such API key or client_secret: check your secret key.", 401
-        )
+    problem = _client_problem(request)
+    if problem is not None:
+        return problem
     given_client_id = request.POST.get("client_id", "")
     account_id = request.POST.get("stripe_user_id", "")
     if given_client_id != client_id():

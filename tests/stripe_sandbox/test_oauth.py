@@ -108,6 +108,7 @@ def test_wrong_secret_key_is_invalid_client(sdk, sandbox_url):
         )
 
     assert raised.value.code == "invalid_client"
+    assert raised.value.http_status == 400
     body = raised.value.json_body
     assert set(body) == {"error", "error_description"}
 

@@ -131,39 +131,48 @@ def authorize_express(request: HttpRequest) -> HttpResponse:
 
 
 def _approve(source, params: dict[str, str], *, express: bool) -> tuple[str, str | None]:
-    """The account the person chose (or a new one). Returns (account id, form error)."""
+    """Connect the account the person chose (or a new one) and tell the platform with
+    `account.application.authorized`. Returns (account id, form error)."""
     choice = source.get("account", "new")
     with transaction.atomic(using=SANDBOX_DATABASE):
         if choice == "new":
             email = source.get("new_email", "").strip() or params["email"]
             if "@" not in email:
                 return "", "Enter the email address for the new test account."
-            kind = "express" if express else "standard"
-            data = account_data(
-                account_type=kind,
-                controller={"type": "account"}
-                if not express
-                else {
-                    "type": "application",
-                    "is_controller": True,
-                    "fees": {"payer": "application"},
-                    "losses": {"payments": "application"},
-                    "requirement_collection": "stripe",
-                    "stripe_dashboard": {"type": "express"},
-                },
-                email=email,
-            )
-            obj = account_create_object(data)
-            obj.data.update(completed_onboarding_changes(obj))
-            obj.save(using=SANDBOX_DATABASE)
-            return obj.id, None
-        obj = store.find_object("account", choice)
-        if obj is None:
-            return "", "That account no longer exists; choose another."
-        if not obj.internal.get("connected"):
+            obj = _new_consented_account(email=email, express=express)
+        else:
+            obj = store.find_object("account", choice)
+            if obj is None:
+                return "", "That account no longer exists; choose another."
             obj.internal["connected"] = True
             obj.save(using=SANDBOX_DATABASE)
+        emit_event("account.application.authorized", application(), account=obj.id)
         return obj.id, None
+
+
+def _new_consented_account(*, email: str, express: bool):
+    """A test account made on the consent page: already onboarded, as a real Stripe user is."""
+    if express:
+        kind = "express"
+        controller = {
+            "type": "application",
+            "is_controller": True,
+            "fees": {"payer": "application"},
+            "losses": {"payments": "application"},
+            "requirement_collection": "stripe",
+            "stripe_dashboard": {"type": "express"},
+        }
+    else:
+        kind, controller = "standard", {"type": "account"}
+    obj = account_create_object(account_data(account_type=kind, controller=controller, email=email))
+    obj.data.update(completed_onboarding_changes(obj))
+    obj.save(using=SANDBOX_DATABASE)
+    return obj
+
+
+def application() -> dict[str, Any]:
+    """The platform as Stripe's `application` object (the data of account.application.* events)."""
+    return {"id": client_id(), "object": "application", "name": "Sandbox platform"}
 
 
 def _client_problem(request: HttpRequest) -> HttpResponse | None:
@@ -284,7 +293,7 @@ def deauthorize(request: HttpRequest) -> HttpResponse:
         store.objects().filter(object_type=OAUTH_TOKEN_TYPE, account=obj.id).delete()
         emit_event(
             "account.application.deauthorized",
-            {"id": client_id(), "object": "application", "name": "Sandbox platform"},
+            application(),
             account=obj.id,
         )
     return json_response({"stripe_user_id": account_id})

@@ -169,6 +169,17 @@ def test_pending_deliveries_resume_when_a_new_worker_starts(receiver, settings):
     assert json.loads(request["body"])["id"] == event.id
 
 
+def test_first_request_after_a_restart_resumes_pending_deliveries(sdk, receiver, settings):
+    event = _emit_platform_event()
+    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = True
+    stop_worker()
+
+    sdk.v1.accounts.list()
+
+    [request] = receiver.wait_for(1)
+    assert json.loads(request["body"])["id"] == event.id
+
+
 def test_events_are_listed_filtered_and_retrieved(sdk, receiver):
     account = _connected_account(sdk)
     sdk.v1.accounts.update(account.id, params={"metadata": {"a": "1"}})

@@ -395,6 +395,11 @@ def login_link_create(request: ApiRequest) -> dict:
             "Express Dashboard.",
             param="account",
         )
+    if not obj.data.get("details_submitted"):
+        raise InvalidRequestError(
+            "Cannot create a login link for an account that has not completed onboarding.",
+            param="account",
+        )
     link = HostedLink.objects.using(SANDBOX_DATABASE).create(
         token=secrets.token_urlsafe(24),
         kind=HostedLink.Kind.LOGIN_LINK,

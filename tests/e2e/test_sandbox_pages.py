@@ -7,7 +7,9 @@ import stripe
 from django.core.management import call_command
 from django.db import transaction
 
+from stripe_sandbox import store
 from stripe_sandbox.events import emit_event
+from stripe_sandbox.resources.accounts import account_complete_onboarding
 from stripe_sandbox.routers import SANDBOX_DATABASE
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -41,6 +43,9 @@ def _page_urls(sdk, live_server) -> dict[str, str]:
     with transaction.atomic(using=SANDBOX_DATABASE):
         emit_event("charge.succeeded", {"id": "ch_1LongIdentifierForWrapping", "object": "charge"})
     back = f"{live_server.url}/stripe-sandbox/"
+    onboarded = sdk.v1.accounts.create(params={"type": "express", "email": "done@example.com"})
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        account_complete_onboarding(store.get_object("account", onboarded.id))
     link = sdk.v1.account_links.create(
         params={
             "account": express.id,
@@ -53,7 +58,7 @@ def _page_urls(sdk, live_server) -> dict[str, str]:
         "inspector": back,
         "consent": sdk.oauth.authorize_url(params={"redirect_uri": back, "state": "s"}),
         "onboarding": link.url,
-        "express dashboard": sdk.v1.accounts.login_links.create(express.id).url,
+        "express dashboard": sdk.v1.accounts.login_links.create(onboarded.id).url,
     }
 
 

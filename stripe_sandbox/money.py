@@ -170,3 +170,81 @@ def available_amount(account: str, currency: str) -> int:
         if entry["currency"] == currency:
             return entry["amount"]
     return 0
+
+
+PLATFORM_APPLICATION = "ca_sandbox_platform"
+
+
+def charge_data(
+    *,
+    amount: int,
+    currency: str,
+    status: str = "succeeded",
+    balance_transaction: str | None = None,
+    customer: str | None = None,
+    description: str | None = None,
+    metadata: dict[str, str] | None = None,
+    payment_intent: str | None = None,
+    payment_method: str | None = None,
+    payment_method_details: dict | None = None,
+    billing_details: dict | None = None,
+    receipt_email: str | None = None,
+    application: str | None = None,
+    application_fee_amount: int | None = None,
+    on_behalf_of: str | None = None,
+    transfer_data: dict | None = None,
+    transfer_group: str | None = None,
+    source_transfer: str | None = None,
+) -> dict[str, Any]:
+    """A charge's JSON (`fixtures3.json` `resources["charge"]`): card charges and the `py_`
+    payments a transfer creates on the destination account have the same shape."""
+    paid = status == "succeeded"
+    return {
+        "amount": amount,
+        "amount_captured": amount if paid else 0,
+        "amount_refunded": 0,
+        "application": application,
+        "application_fee": None,
+        "application_fee_amount": application_fee_amount,
+        "balance_transaction": balance_transaction,
+        "billing_details": billing_details
+        or {
+            "address": None,
+            "email": None,
+            "name": None,
+            "phone": None,
+            "tax_id": None,
+        },
+        "calculated_statement_descriptor": "SANDBOX* COURSES",
+        "captured": paid,
+        "currency": currency,
+        "customer": customer,
+        "description": description,
+        "destination": (transfer_data or {}).get("destination"),
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "metadata": metadata or {},
+        "on_behalf_of": on_behalf_of,
+        "outcome": None,
+        "paid": paid,
+        "payment_intent": payment_intent,
+        "payment_method": payment_method,
+        "payment_method_details": payment_method_details,
+        "receipt_email": receipt_email,
+        "receipt_number": None,
+        "receipt_url": None,
+        "refunded": False,
+        "refunds": {"object": "list", "data": [], "has_more": False, "url": ""},
+        "review": None,
+        "shipping": None,
+        "source_transfer": source_transfer,
+        "statement_descriptor": None,
+        "statement_descriptor_suffix": None,
+        "status": status,
+        "transfer": None,
+        "transfer_data": transfer_data,
+        "transfer_group": transfer_group,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import checkout_page, views
 from .views import sandbox_only
 
 app_name = "stripe_sandbox"
@@ -24,4 +24,9 @@ urlpatterns = [
     path("oauth/deauthorize", sandbox_only(views.oauth_deauthorize), name="oauth-deauthorize"),
     path("connect/onboarding/<str:token>/", sandbox_only(views.account_link), name="account-link"),
     path("express/<str:token>/", sandbox_only(views.express_dashboard), name="express-dashboard"),
+    path(
+        "pay/<str:session_id>/",
+        sandbox_only(checkout_page.checkout_page),
+        name="checkout-page",
+    ),
 ]

@@ -37,7 +37,15 @@ def pay(order: Order, card: str, email: str = "buyer@test.example") -> requests.
     )
 
 
-def buy(*, stripe_sandbox, course_charge_type, account_type, price=4900, currency="usd"):
+def buy(
+    *,
+    stripe_sandbox,
+    course_charge_type,
+    account_type,
+    price=4900,
+    currency="usd",
+    buyer_email="buyer@test.example",
+):
     seller = onboarded_seller(account_type=account_type, base_url=stripe_sandbox)
     course = CourseFactory(
         seller=seller,
@@ -46,7 +54,7 @@ def buy(*, stripe_sandbox, course_charge_type, account_type, price=4900, currenc
         currency=currency,
         platform_fee_percent="10.00",
     )
-    buyer = UserFactory(email="buyer@test.example")
+    buyer = UserFactory(email=buyer_email)
     return services.order_checkout_start(buyer=buyer, course=course)
 
 

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 CHECKOUT_SESSION_LIFETIME = timedelta(minutes=31)
 # Stripe fills the placeholder in, so the success page knows which session to fulfil.
 SUCCESS_QUERY = "?session_id={CHECKOUT_SESSION_ID}"
+# How long a Buy request may take to get its session from Stripe (the SDK's retries included).
+CHECKOUT_PREPARING_TIMEOUT = timedelta(seconds=90)
 # A transfer claim older than this belongs to a process that died; another may take over.
 TRANSFER_CLAIM_TIMEOUT = timedelta(minutes=2)
 
@@ -77,16 +79,28 @@ def order_checkout_start(*, buyer: User, course: Course) -> Order:
 
     charge_type = selectors.course_charge_type(course=course)
     stripe_account_id = course.seller.stripe_account.stripe_account_id
-    order = Order.objects.create(
-        buyer=buyer,
-        course=course,
-        seller=course.seller,
-        charge_type=charge_type,
-        amount=course.price_amount,
-        fee_amount=order_fee_amount(course=course),
-        currency=course.currency,
-        stripe_account_id=stripe_account_id,
-    )
+    with transaction.atomic():
+        # The buyer's row serialises two clicks arriving together, so they cannot both open a
+        # session; the second is asked to wait for the first instead.
+        User.objects.select_for_update().filter(pk=buyer.pk).first()
+        if Order.objects.filter(
+            buyer=buyer,
+            course=course,
+            status=Order.Status.PENDING,
+            checkout_url="",
+            created_at__gt=timezone.now() - CHECKOUT_PREPARING_TIMEOUT,
+        ).exists():
+            raise CheckoutError("Your payment page is being prepared. Try again in a moment.")
+        order = Order.objects.create(
+            buyer=buyer,
+            course=course,
+            seller=course.seller,
+            charge_type=charge_type,
+            amount=course.price_amount,
+            fee_amount=order_fee_amount(course=course),
+            currency=course.currency,
+            stripe_account_id=stripe_account_id,
+        )
     customer_account = stripe_account_id if charge_type == Order.ChargeType.DIRECT else ""
     try:
         session = stripe_payments.checkout_session_create(

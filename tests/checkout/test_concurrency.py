@@ -81,3 +81,44 @@ def test_ten_concurrent_fulfilments_pay_once_transfer_once_and_email_once(monkey
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [order.buyer.email, order.seller.email]
     )
+
+
+def test_ten_concurrent_buy_clicks_open_one_checkout_session(monkeypatch, buyer):
+    course = OrderFactory().course
+    created: list[dict] = []
+    lock = threading.Lock()
+
+    def create(**kwargs):
+        assert not connection.in_atomic_block
+        time.sleep(0.05)
+        with lock:
+            created.append(kwargs)
+        return paid_session(
+            Order.objects.get(pk=kwargs["order_id"]),
+            id=f"cs_test_click{kwargs['order_id']}",
+            url="https://checkout.stripe.test/pay",
+            status="open",
+            payment_status="unpaid",
+            expires_at=kwargs["expires_at"],
+        )
+
+    monkeypatch.setattr(stripe_payments, "checkout_session_create", create)
+    outcomes: list[str] = []
+
+    def click():
+        try:
+            order = services.order_checkout_start(buyer=buyer, course=course)
+        except services.CheckoutError as error:
+            outcomes.append(error.user_message)
+        else:
+            outcomes.append(order.checkout_url)
+
+    errors = run_at_once(click)
+
+    assert errors == []
+    assert len(created) == 1
+    assert set(outcomes) <= {
+        "https://checkout.stripe.test/pay",
+        "Your payment page is being prepared. Try again in a moment.",
+    }
+    assert Order.objects.filter(buyer=buyer).count() == 1

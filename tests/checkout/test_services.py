@@ -189,6 +189,18 @@ def test_a_second_click_reuses_the_open_session(make_course, buyer, gateway):
     assert gateway.names() == ["checkout_session_create"]
 
 
+def test_a_click_while_the_first_is_still_getting_its_session_is_asked_to_wait(
+    make_course, buyer, gateway
+):
+    course = make_course()
+    OrderFactory(buyer=buyer, course=course, checkout_session_id=None, checkout_url="")
+
+    with pytest.raises(services.CheckoutError, match="being prepared"):
+        services.order_checkout_start(buyer=buyer, course=course)
+
+    assert gateway.calls == []
+
+
 def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
     course = make_course()
     stale = OrderFactory(

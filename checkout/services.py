@@ -239,11 +239,15 @@ def order_cancel_expired(*, session_id: str) -> Order | None:
         return order
 
 
-def order_attach_session(*, order_id: int, session_id: str) -> None:
-    """Link a session to its order when the Buy request died before saving the session id."""
-    Order.objects.filter(pk=order_id, checkout_session_id__isnull=True).update(
-        checkout_session_id=session_id
-    )
+def order_attach_session(*, order_id: int, session_id: str, amount: int, currency: str) -> None:
+    """Link a session to its order when the Buy request died before saving the session id.
+
+    The session must be for the order's amount, so a session some other integration made on
+    the same Stripe account, with a colliding reference, never pays for one of ours.
+    """
+    Order.objects.filter(
+        pk=order_id, checkout_session_id__isnull=True, amount=amount, currency=currency
+    ).update(checkout_session_id=session_id)
 
 
 # --- Refunds --------------------------------------------------------------------------------
@@ -429,7 +433,12 @@ def _on_session_completed(record: WebhookEvent) -> None:
         "client_reference_id"
     )
     if reference and str(reference).isdigit():
-        order_attach_session(order_id=int(reference), session_id=session["id"])
+        order_attach_session(
+            order_id=int(reference),
+            session_id=session["id"],
+            amount=session.get("amount_total") or 0,
+            currency=session.get("currency") or "",
+        )
     order_fulfil(session_id=session["id"])
 
 

@@ -208,6 +208,8 @@ def test_a_session_completed_before_the_buy_request_saved_its_id_is_linked_by_me
         {
             "id": "cs_test_lost",
             "object": "checkout.session",
+            "amount_total": 4900,
+            "currency": "usd",
             "metadata": {"order_id": str(order.pk)},
         },
         event_id="evt_lost",
@@ -217,6 +219,28 @@ def test_a_session_completed_before_the_buy_request_saved_its_id_is_linked_by_me
 
     order.refresh_from_db()
     assert (order.checkout_session_id, order.status) == ("cs_test_lost", Order.Status.PAID)
+
+
+def test_a_foreign_session_naming_one_of_our_orders_is_not_attached(client, settings, retrieve):
+    order = OrderFactory(checkout_session_id=None)
+    payload = event_payload(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_foreign",
+            "object": "checkout.session",
+            "amount_total": 100,
+            "currency": "usd",
+            "metadata": {"order_id": str(order.pk)},
+        },
+        event_id="evt_foreign",
+    )
+
+    response = deliver(client, settings, payload)
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert (order.checkout_session_id, order.status) == (None, Order.Status.PENDING)
+    assert retrieve == []
 
 
 def test_a_failing_handler_answers_500_and_the_retry_finishes_the_work(

@@ -11,5 +11,6 @@ from . import (  # noqa: F401
     events,
     payments,
     products,
+    subscriptions,
     transfers,
 )

@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     balance,
     checkout,
     customers,
+    disputes,
     events,
     payments,
     products,

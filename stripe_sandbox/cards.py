@@ -23,6 +23,8 @@ class CardBehaviour:
     # after it was saved. Stripe's 4000000000000341 declines already at the first charge; the
     # sandbox lets that first charge through so renewal failures can be tried end to end.
     fails_on_renewal: bool = False
+    # Succeeds, then the cardholder disputes it at once (charge.dispute.created).
+    disputed: bool = False
 
 
 GENERIC_DECLINE = ("card_declined", "generic_decline", "Your card was declined.")
@@ -45,6 +47,11 @@ TEST_CARDS = [
         "4000000000000341",
         "Succeeds at checkout, declines every renewal",
         fails_on_renewal=True,
+    ),
+    CardBehaviour(
+        "4000000000000259",
+        "Succeeds, then is disputed as fraudulent",
+        disputed=True,
     ),
 ]
 _BY_NUMBER = {card.number: card for card in TEST_CARDS}

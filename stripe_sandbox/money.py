@@ -56,6 +56,7 @@ REPORTING_CATEGORIES = {
     "transfer_refund": "transfer_reversal",
     "application_fee": "platform_earning",
     "application_fee_refund": "platform_earning_refund",
+    "adjustment": "dispute",
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import checkout_page, views
+from . import payment_pages, views
 from .views import sandbox_only
 
 app_name = "stripe_sandbox"
@@ -26,7 +26,12 @@ urlpatterns = [
     path("express/<str:token>/", sandbox_only(views.express_dashboard), name="express-dashboard"),
     path(
         "pay/<str:session_id>/",
-        sandbox_only(checkout_page.checkout_page),
+        sandbox_only(payment_pages.checkout_page),
         name="checkout-page",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/advance/",
+        sandbox_only(payment_pages.subscription_advance_view),
+        name="subscription-advance",
     ),
 ]

@@ -8,8 +8,10 @@ from . import (  # noqa: F401
     balance,
     checkout,
     customers,
+    disputes,
     events,
     payments,
     products,
+    subscriptions,
     transfers,
 )

@@ -38,6 +38,7 @@ from stripe_sandbox.resources.payments import (
     payment_method_create_object,
 )
 from stripe_sandbox.resources.products import price_create_object
+from stripe_sandbox.resources.subscriptions import subscription_start
 from stripe_sandbox.routers import SANDBOX_DATABASE
 
 DEFAULT_LIFETIME = timedelta(hours=24)
@@ -570,4 +571,44 @@ def session_complete(
 
 
 def _pay_subscription(obj: SandboxObject, *, email: str, card: Card) -> PaymentResult:
-    raise InvalidRequestError("Subscription mode payments are not available yet.")
+    """Start the subscription: a declined card creates nothing (Checkout confirms the card
+    before the subscription exists); otherwise the customer (created if needed) gets the card
+    as default payment method and the first invoice is paid."""
+    behaviour = card.behaviour
+    if behaviour.decline:
+        code, decline_code, message = behaviour.decline
+        return PaymentResult(
+            session=copy.deepcopy(obj.data),
+            error=CardError(message, code=code, decline_code=decline_code),
+        )
+    data = obj.data
+    account = obj.account
+    if data["customer"]:
+        customer = store.get_object("customer", data["customer"], account=account)
+    else:
+        customer = customer_create_object(account=account, email=email, name=card.name or None)
+    payment_method = payment_method_create_object(
+        account=account,
+        card=card,
+        billing_details=billing_details(email=email, name=card.name),
+        customer=customer.id,
+    )
+    settings = {**customer.data["invoice_settings"], "default_payment_method": payment_method.id}
+    store.save_object(customer, invoice_settings=settings)
+    subscription, invoice = subscription_start(
+        account=account,
+        customer=customer,
+        line_items=obj.internal.get("line_items", []),
+        currency=data["currency"],
+        payment_method=payment_method,
+        subscription_data=obj.internal.get("subscription_data") or {},
+    )
+    session_complete(
+        obj,
+        email=email,
+        name=card.name,
+        customer=customer.id,
+        subscription=subscription.id,
+        invoice=invoice.id,
+    )
+    return PaymentResult(session=copy.deepcopy(obj.data))

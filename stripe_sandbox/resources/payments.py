@@ -32,10 +32,11 @@ from stripe.params import (
 
 from stripe_sandbox import money, store
 from stripe_sandbox.api import ApiRequest, router
-from stripe_sandbox.cards import Card
+from stripe_sandbox.cards import GENERIC_DECLINE, Card
 from stripe_sandbox.errors import CardError, InvalidRequestError
 from stripe_sandbox.events import emit_event
 from stripe_sandbox.models import SandboxObject
+from stripe_sandbox.resources.disputes import dispute_create_object
 from stripe_sandbox.resources.transfers import reversal_create_object, transfer_create_object
 
 DIRECT = "direct"
@@ -172,16 +173,37 @@ def billing_details(*, email: str | None, name: str | None) -> dict[str, Any]:
 def payment_intent_attempt(
     intent: SandboxObject, *, payment_method: SandboxObject, off_session: bool = False
 ) -> tuple[SandboxObject, CardError | None]:
-    """Charge the payment method for the intent: (charge, None) on success with all the money
-    movement of its charge type, or (failed charge, the card error) on a decline.
+    """Charge the card for the intent: (charge, None) on success with all the money movement
+    of its charge type, or (failed charge, the card error) on a decline.
 
-    `off_session` charges (subscription renewals) fail for the renewal-failure test card.
+    `off_session` charges (subscription renewals) fail for the renewal-failure test card; the
+    dispute test card is disputed right after it succeeds.
     """
     card = Card.from_internal(payment_method.internal["card"])
     behaviour = card.behaviour
     decline = behaviour.decline
     if off_session and behaviour.fails_on_renewal:
-        decline = ("card_declined", "generic_decline", "Your card was declined.")
+        decline = GENERIC_DECLINE
+    charge, error = payment_intent_charge(
+        intent,
+        payment_method=payment_method,
+        payment_method_details=card.payment_method_details(),
+        decline=decline,
+    )
+    if error is None and behaviour.disputed:
+        dispute_create_object(charge)
+    return charge, error
+
+
+def payment_intent_charge(
+    intent: SandboxObject,
+    *,
+    payment_method: SandboxObject,
+    payment_method_details: dict[str, Any],
+    decline: tuple[str, str, str] | None,
+) -> tuple[SandboxObject, CardError | None]:
+    """Create the intent's charge: succeeded with its money movement, or failed with `decline`
+    (code, decline code, message)."""
     data = intent.data
     account = intent.account
     charge_id = store.new_id("ch")
@@ -193,7 +215,7 @@ def payment_intent_attempt(
         "metadata": data["metadata"],
         "payment_intent": intent.id,
         "payment_method": payment_method.id,
-        "payment_method_details": card.payment_method_details(),
+        "payment_method_details": payment_method_details,
         "billing_details": payment_method.data["billing_details"],
         "receipt_email": data["receipt_email"],
         "application": data["application"],

@@ -311,3 +311,29 @@ def test_payment_objects_list_and_filter(sdk):
     assert [item.id for item in fees.data] == [charge.application_fee]
     types = {item.type for item in sdk.v1.balance_transactions.list().data}
     assert types == {"charge", "transfer", "application_fee"}
+
+
+def test_dispute_card_disputes_the_charge_on_its_account(sdk, receiver):
+    account = connected_account(sdk).id
+    session = create_session(
+        sdk, account=account, payment_intent_data={"application_fee_amount": 490}
+    )
+
+    pay(session, card="4000000000000259")
+    wait_for_deliveries()
+
+    on_account = {"stripe_account": account}
+    intent = sdk.v1.checkout.sessions.retrieve(session.id, options=on_account).payment_intent
+    charge = sdk.v1.charges.list(params={"payment_intent": intent}, options=on_account).data[0]
+    assert charge.disputed is True
+    [dispute] = sdk.v1.disputes.list(params={"charge": charge.id}, options=on_account).data
+    assert dispute.id.startswith("dp_")
+    assert (dispute.amount, dispute.reason, dispute.status) == (
+        4900,
+        "fraudulent",
+        "needs_response",
+    )
+    assert _available(sdk, account) == 4238 - 4900 - 1500
+    [created] = events_by_type(receiver)["charge.dispute.created"]
+    assert created["path"] == "/connect"
+    assert created["event"]["data"]["object"]["charge"] == charge.id

@@ -1,4 +1,5 @@
-"""The hosted Checkout page a session's `url` opens: /stripe-sandbox/pay/<session id>/.
+"""Payment pages: the hosted Checkout page a session's `url` opens (/stripe-sandbox/pay/<id>/),
+and the inspector's payment actions.
 
 It works without JavaScript: the form POSTs here and a successful payment answers 303 to the
 session's `success_url` (with `{CHECKOUT_SESSION_ID}` filled in). The form is CSRF-exempt, like
@@ -10,14 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import money, store
 from .cards import TEST_CARDS, card_from_form
-from .errors import CardError
+from .errors import CardError, StripeError
 from .models import SandboxObject
 from .resources.accounts import platform_account
 from .resources.checkout import (
@@ -26,6 +34,7 @@ from .resources.checkout import (
     session_for_page,
     session_pay,
 )
+from .resources.subscriptions import subscription_advance
 from .routers import SANDBOX_DATABASE
 
 FIELDS = ("email", "card_number", "card_expiry", "card_cvc", "card_name")
@@ -149,3 +158,17 @@ def _render(
             "card_name": form.get("card_name", ""),
         }
     return render(request, "stripe_sandbox/checkout.html", context)
+
+
+@require_POST
+def subscription_advance_view(request: HttpRequest, subscription_id: str) -> HttpResponse:
+    """The inspector's "Advance to next period": renew (or end) the subscription now."""
+    subscription = store.find_object("subscription", subscription_id, account=None)
+    if subscription is None:
+        raise Http404("No such subscription.")
+    try:
+        with transaction.atomic(using=SANDBOX_DATABASE):
+            subscription_advance(subscription)
+    except StripeError as error:
+        return HttpResponseBadRequest(error.message)
+    return redirect(f"{reverse('stripe_sandbox:inspector')}#payments-subscriptions")

@@ -10,12 +10,18 @@ from checkout import services
 from checkout.models import Order, StripeCustomer, WebhookEvent
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import CourseFactory
-from tests.checkout.sandbox import deliver_webhooks, onboarded_seller, submit_hosted_form
+from tests.checkout.sandbox import (
+    deliver_webhooks,
+    onboarded_seller,
+    submit_hosted_form,
+    wait_until,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
+CARD_DISPUTED = "4000000000000259"
 
 CASES = [
     # (course charge type, seller account type, expected order charge type)
@@ -195,3 +201,21 @@ def test_refunds_take_the_money_back_from_the_right_place(
         assert transfer.amount_reversed == expected_reversed
     refund_notices = [m for m in mail.outbox if m.subject.startswith("Refund for")]
     assert len(refund_notices) == 2
+
+
+def test_a_disputed_payment_marks_the_order_and_tells_the_seller(stripe_sandbox):
+    order = buy(stripe_sandbox=stripe_sandbox, course_charge_type="auto", account_type="express")
+
+    pay(order, CARD_DISPUTED)
+
+    def disputed():
+        # A dispute event delivered before the payment was recorded is refused with a 500 and
+        # retried by the sandbox, as Stripe would.
+        deliver_webhooks()
+        order.refresh_from_db()
+        return order.status == Order.Status.DISPUTED
+
+    assert wait_until(disputed, timeout=5)
+    assert not order.grants_access
+    seller_mail = [m.subject for m in mail.outbox if m.to == [order.seller.email]]
+    assert any("disputed" in subject for subject in seller_mail)

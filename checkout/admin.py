@@ -89,3 +89,18 @@ class OrderEmailAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     raw_id_fields = ["order"]
     readonly_fields = ["order", "kind", "claimed_at", "sent_at", "attempts", "last_error"]
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ["stripe_refund_id", "order", "amount", "currency", "status", "created_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["stripe_refund_id", "order__buyer__email", "transfer_reversal_id"]
+    raw_id_fields = ["order", "requested_by"]
+
+    # Refunds are made on the sale's refund page, which talks to Stripe; here they are only shown.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

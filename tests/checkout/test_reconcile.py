@@ -104,3 +104,24 @@ def test_admin_shows_events_read_only(admin_client):
 
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    "name", ["order", "webhookevent", "stripecustomer", "orderemail", "refund"]
+)
+def test_admin_lists_open(admin_client, name):
+    PaidOrderFactory()
+    url = reverse(f"admin:checkout_{name}_changelist")
+
+    assert admin_client.get(url).status_code == 200
+
+
+def test_admin_order_page_shows_its_refunds(admin_client):
+    order = PaidOrderFactory()
+    order.refunds.create(
+        amount=500, currency="usd", stripe_refund_id="re_admin", status="succeeded"
+    )
+
+    page = admin_client.get(reverse("admin:checkout_order_change", args=[order.pk]))
+
+    assert "re_admin" in page.content.decode()

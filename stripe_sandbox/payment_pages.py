@@ -33,11 +33,20 @@ from .resources.checkout import (
     SessionClosed,
     session_for_page,
     session_pay,
+    session_pay_bank_debit,
+    session_settle_bank_debit,
 )
 from .resources.subscriptions import subscription_advance
 from .routers import SANDBOX_DATABASE
 
-FIELDS = ("email", "card_number", "card_expiry", "card_cvc", "card_name")
+FIELDS = (
+    "email",
+    "payment_method_type",
+    "card_number",
+    "card_expiry",
+    "card_cvc",
+    "card_name",
+)
 
 
 def merchant_name(session: SandboxObject) -> str:
@@ -119,6 +128,13 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
     email = _customer_email(session) or form["email"]
     if not email or "@" not in email:
         return _render(request, session, error="Your email address is incomplete.", form=form)
+    if form["payment_method_type"] == "us_bank_account" and session.data["mode"] == "payment":
+        try:
+            with transaction.atomic(using=SANDBOX_DATABASE):
+                result = session_pay_bank_debit(session, email=email, name=form["card_name"])
+        except SessionClosed:
+            return _render(request, session_for_page(session_id))
+        return _after_payment(request, session, result)
     try:
         card = card_from_form(
             number=form["card_number"],
@@ -136,6 +152,10 @@ def checkout_page(request: HttpRequest, session_id: str) -> HttpResponse:
     if result.error is not None:
         session.refresh_from_db(using=SANDBOX_DATABASE)
         return _render(request, session, error=result.error.message, form=form)
+    return _after_payment(request, session, result)
+
+
+def _after_payment(request: HttpRequest, session: SandboxObject, result) -> HttpResponse:
     if result.redirect_url:
         return HttpResponseRedirect(result.redirect_url, status=303)
     session.refresh_from_db(using=SANDBOX_DATABASE)
@@ -156,6 +176,7 @@ def _render(
             "email": context["form"]["email"] or form.get("email", ""),
             "card_expiry": form.get("card_expiry", ""),
             "card_name": form.get("card_name", ""),
+            "payment_method_type": form.get("payment_method_type", ""),
         }
     return render(request, "stripe_sandbox/checkout.html", context)
 
@@ -172,3 +193,17 @@ def subscription_advance_view(request: HttpRequest, subscription_id: str) -> Htt
     except StripeError as error:
         return HttpResponseBadRequest(error.message)
     return redirect(f"{reverse('stripe_sandbox:inspector')}#payments-subscriptions")
+
+
+@require_POST
+def bank_debit_settle_view(request: HttpRequest, session_id: str) -> HttpResponse:
+    """The inspector's "Bank debit succeeds" / "fails" for a session paid by bank debit."""
+    session = store.find_object("checkout.session", session_id, account=None)
+    if session is None:
+        raise Http404("No such Checkout Session.")
+    try:
+        with transaction.atomic(using=SANDBOX_DATABASE):
+            session_settle_bank_debit(session, succeed=request.POST.get("outcome") == "succeeded")
+    except StripeError as error:
+        return HttpResponseBadRequest(error.message)
+    return redirect(f"{reverse('stripe_sandbox:inspector')}#payments-sessions")

@@ -138,6 +138,7 @@ def session_rows() -> list[dict[str, Any]]:
             "amount": money.format_amount(row.data["amount_total"], row.data["currency"]),
             "url": row.data.get("url"),
             "created": row.created_at,
+            "bank_debit_processing": row.internal.get("bank_debit") == "processing",
         }
         for row in sessions
     ]

@@ -34,4 +34,9 @@ urlpatterns = [
         sandbox_only(payment_pages.subscription_advance_view),
         name="subscription-advance",
     ),
+    path(
+        "pay/<str:session_id>/bank-debit/",
+        sandbox_only(payment_pages.bank_debit_settle_view),
+        name="bank-debit-settle",
+    ),
 ]

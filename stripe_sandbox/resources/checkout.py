@@ -32,8 +32,10 @@ from stripe_sandbox.params import as_list
 from stripe_sandbox.resources.accounts import get_connected_account
 from stripe_sandbox.resources.customers import customer_create_object
 from stripe_sandbox.resources.payments import (
+    bank_payment_method_create_object,
     billing_details,
     payment_intent_attempt,
+    payment_intent_charge,
     payment_intent_create_object,
     payment_method_create_object,
 )
@@ -480,61 +482,154 @@ def session_for_page(session_id: str) -> SandboxObject | None:
     return session_refresh(obj) if obj is not None else None
 
 
+def _open_session(obj: SandboxObject) -> None:
+    session_refresh(obj)
+    if obj.data["status"] != "open":
+        raise SessionClosed(obj.data["status"])
+
+
+def _payment_intent_for(obj: SandboxObject) -> SandboxObject:
+    """The session's payment intent: created at the first attempt, reused by retries."""
+    data = obj.data
+    if obj.internal.get("payment_intent"):
+        intent = store.find_object(
+            "payment_intent", obj.internal["payment_intent"], account=obj.account
+        )
+        if intent is not None:
+            return intent
+    intent_data = obj.internal.get("payment_intent_data") or {}
+    intent = payment_intent_create_object(
+        account=obj.account,
+        amount=data["amount_total"],
+        currency=data["currency"],
+        customer=data["customer"],
+        description=intent_data.get("description") or None,
+        metadata=intent_data.get("metadata") or {},
+        application_fee_amount=intent_data.get("application_fee_amount"),
+        transfer_data=intent_data.get("transfer_data") or None,
+        on_behalf_of=intent_data.get("on_behalf_of") or None,
+        transfer_group=intent_data.get("transfer_group") or None,
+        receipt_email=intent_data.get("receipt_email") or None,
+        setup_future_usage=intent_data.get("setup_future_usage") or None,
+    )
+    obj.internal["payment_intent"] = intent.id
+    obj.save(using=SANDBOX_DATABASE)
+    return intent
+
+
+def _customer_after_payment(
+    obj: SandboxObject, *, email: str, name: str, paid: list[SandboxObject]
+) -> str | None:
+    """`customer_creation=always` creates the customer once the payment went through, on the
+    session's account; the payment's objects then point at it."""
+    customer_id = obj.data["customer"]
+    if customer_id is None and obj.data["customer_creation"] == "always":
+        customer_id = customer_create_object(account=obj.account, email=email, name=name or None).id
+        for target in paid:
+            store.save_object(target, customer=customer_id)
+    return customer_id
+
+
 def session_pay(obj: SandboxObject, *, email: str, card: Card) -> PaymentResult:
     """Pay an open session with a card typed on the hosted page (run inside a transaction).
 
     A decline records the failed charge on the payment intent (as Stripe does) and leaves the
     session open and unpaid; success completes it and emits `checkout.session.completed`.
     """
-    session_refresh(obj)
-    if obj.data["status"] != "open":
-        raise SessionClosed(obj.data["status"])
-    data = obj.data
-    account = obj.account
-    if data["mode"] == "subscription":
+    _open_session(obj)
+    if obj.data["mode"] == "subscription":
         return _pay_subscription(obj, email=email, card=card)
-
-    customer_id = data["customer"]
-    intent_data = obj.internal.get("payment_intent_data") or {}
-    intent = None
-    if obj.internal.get("payment_intent"):
-        intent = store.find_object(
-            "payment_intent", obj.internal["payment_intent"], account=account
-        )
-    if intent is None:
-        intent = payment_intent_create_object(
-            account=account,
-            amount=data["amount_total"],
-            currency=data["currency"],
-            customer=customer_id,
-            description=intent_data.get("description") or None,
-            metadata=intent_data.get("metadata") or {},
-            application_fee_amount=intent_data.get("application_fee_amount"),
-            transfer_data=intent_data.get("transfer_data") or None,
-            on_behalf_of=intent_data.get("on_behalf_of") or None,
-            transfer_group=intent_data.get("transfer_group") or None,
-            receipt_email=intent_data.get("receipt_email") or None,
-            setup_future_usage=intent_data.get("setup_future_usage") or None,
-        )
-        obj.internal["payment_intent"] = intent.id
-        obj.save(using=SANDBOX_DATABASE)
-    details = billing_details(email=email, name=card.name)
+    intent = _payment_intent_for(obj)
     payment_method = payment_method_create_object(
-        account=account, card=card, billing_details=details, customer=customer_id
+        account=obj.account,
+        card=card,
+        billing_details=billing_details(email=email, name=card.name),
+        customer=obj.data["customer"],
     )
     charge, error = payment_intent_attempt(intent, payment_method=payment_method)
     if error is not None:
         return PaymentResult(session=copy.deepcopy(obj.data), error=error)
-
-    if customer_id is None and data["customer_creation"] == "always":
-        customer = customer_create_object(account=account, email=email, name=card.name or None)
-        customer_id = customer.id
-        for target in (intent, charge, payment_method):
-            store.save_object(target, customer=customer_id)
+    customer_id = _customer_after_payment(
+        obj, email=email, name=card.name, paid=[intent, charge, payment_method]
+    )
     session_complete(
         obj, email=email, name=card.name, customer=customer_id, payment_intent=intent.id
     )
     return PaymentResult(session=copy.deepcopy(obj.data))
+
+
+def session_pay_bank_debit(obj: SandboxObject, *, email: str, name: str) -> PaymentResult:
+    """Pay with a (test) US bank account debit, a delayed payment method: the session completes
+    `unpaid` with the payment intent `processing`, and `session_settle_bank_debit` later
+    succeeds or fails it (`checkout.session.async_payment_succeeded` / `_failed`)."""
+    _open_session(obj)
+    if obj.data["mode"] != "payment":
+        raise InvalidRequestError("Bank debits are offered in payment mode only.")
+    intent = _payment_intent_for(obj)
+    payment_method = bank_payment_method_create_object(
+        account=obj.account,
+        billing_details=billing_details(email=email, name=name),
+        customer=obj.data["customer"],
+    )
+    store.save_object(
+        intent,
+        status="processing",
+        payment_method=payment_method.id,
+        payment_method_types=["card", "us_bank_account"],
+    )
+    emit_event("payment_intent.processing", intent.data, account=obj.account)
+    customer_id = _customer_after_payment(
+        obj, email=email, name=name, paid=[intent, payment_method]
+    )
+    obj.internal["bank_debit"] = "processing"
+    session_complete(
+        obj,
+        email=email,
+        name=name,
+        customer=customer_id,
+        payment_intent=intent.id,
+        payment_status="unpaid",
+    )
+    return PaymentResult(session=copy.deepcopy(obj.data))
+
+
+BANK_DEBIT_FAILURE = (
+    "insufficient_funds",
+    "insufficient_funds",
+    "The customer's bank account has insufficient funds to cover this payment.",
+)
+
+
+def session_settle_bank_debit(obj: SandboxObject, *, succeed: bool) -> None:
+    """Finish a processing bank debit: charge it (with the money movement of its charge type)
+    or fail it, and tell the platform with the async Checkout event."""
+    if obj.internal.get("bank_debit") != "processing":
+        raise InvalidRequestError("This Checkout Session has no bank debit processing.")
+    intent = store.get_object("payment_intent", obj.data["payment_intent"], account=obj.account)
+    payment_method = store.get_object(
+        "payment_method", intent.data["payment_method"], account=obj.account
+    )
+    _, error = payment_intent_charge(
+        intent,
+        payment_method=payment_method,
+        payment_method_details={
+            "type": "us_bank_account",
+            "us_bank_account": payment_method.data["us_bank_account"],
+        },
+        decline=None if succeed else BANK_DEBIT_FAILURE,
+    )
+    obj.internal["bank_debit"] = "failed" if error else "succeeded"
+    if error is None:
+        store.save_object(obj, payment_status="paid")
+        emit_event(
+            "checkout.session.async_payment_succeeded",
+            obj.data,
+            account=obj.account,
+            previous_attributes={"payment_status": "unpaid"},
+        )
+    else:
+        obj.save(using=SANDBOX_DATABASE)
+        emit_event("checkout.session.async_payment_failed", obj.data, account=obj.account)
 
 
 def session_complete(
@@ -546,11 +641,12 @@ def session_complete(
     payment_intent: str | None = None,
     subscription: str | None = None,
     invoice: str | None = None,
+    payment_status: str = "paid",
 ) -> None:
     store.save_object(
         obj,
         status="complete",
-        payment_status="paid" if obj.data["amount_total"] else "no_payment_required",
+        payment_status=payment_status if obj.data["amount_total"] else "no_payment_required",
         payment_intent=payment_intent,
         subscription=subscription,
         invoice=invoice,

@@ -153,6 +153,31 @@ def payment_method_create_object(
     )
 
 
+def bank_payment_method_create_object(
+    *, account: str, billing_details: dict[str, Any], customer: str | None
+) -> SandboxObject:
+    """A test US bank account (a delayed payment method: debits settle days later)."""
+    return store.create_object(
+        "payment_method",
+        {
+            "allow_redisplay": "unspecified",
+            "billing_details": billing_details,
+            "customer": customer,
+            "metadata": {},
+            "type": "us_bank_account",
+            "us_bank_account": {
+                "account_holder_type": "individual",
+                "account_type": "checking",
+                "bank_name": "STRIPE TEST BANK",
+                "fingerprint": "SandboxBank0001",
+                "last4": "6789",
+                "routing_number": "110000000",
+            },
+        },
+        account=account,
+    )
+
+
 def billing_details(*, email: str | None, name: str | None) -> dict[str, Any]:
     return {
         "address": {

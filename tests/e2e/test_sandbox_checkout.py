@@ -95,3 +95,43 @@ def test_checkout_page_fits_a_phone_and_shows_yen_without_decimals(page, sdk, li
     assert page.title()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
+
+
+def test_inspector_lists_the_payment_and_advances_a_subscription_on_a_phone(page, sdk, live_server):
+    account = sdk.v1.accounts.create(params={"type": "express", "email": "pat@example.com"})
+    back = f"{live_server.url}/stripe-sandbox/"
+    session = sdk.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": 900,
+                        "recurring": {"interval": "month"},
+                        "product_data": {"name": "Membership"},
+                    },
+                }
+            ],
+            "subscription_data": {
+                "application_fee_percent": 10,
+                "transfer_data": {"destination": account.id},
+            },
+            "success_url": f"{back}?session_id={{CHECKOUT_SESSION_ID}}",
+        }
+    )
+    page.set_viewport_size(PHONE)
+    page.goto(session.url)
+    _fill_card(page, "4242424242424242")
+    page.get_by_role("button", name="Subscribe").click()
+    page.wait_for_url(re.compile(rf"session_id={session.id}$"))
+
+    subscription = sdk.v1.checkout.sessions.retrieve(session.id).subscription
+    page.get_by_role("button", name=f"Advance {subscription} to next period").click()
+
+    page.wait_for_url(re.compile(r"#payments-subscriptions$"))
+    expect(page.get_by_text("$0.90").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    invoices = sdk.v1.invoices.list(params={"subscription": subscription}).data
+    assert [invoice.status for invoice in invoices] == ["paid", "paid"]

@@ -298,3 +298,67 @@ def test_completed_payment_emits_checkout_and_payment_events(sdk, receiver):
     assert event.data.object.payment_status == "paid"
     assert event.data.object.metadata.to_dict() == {"order_id": "9"}
     assert {"payment_intent.succeeded", "charge.succeeded"} <= set(events)
+
+
+def _pay_by_bank_debit(sdk, **params):
+    session = create_session(sdk, **params)
+    response = pay(session, card="", expiry="", payment_method_type="us_bank_account")
+    return session, response
+
+
+def test_bank_debit_completes_the_session_unpaid_while_processing(sdk, receiver):
+    session, response = _pay_by_bank_debit(sdk)
+    wait_for_deliveries()
+
+    assert response.status_code == 303
+    done = sdk.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent"]})
+    assert (done.status, done.payment_status) == ("complete", "unpaid")
+    assert done.payment_intent.status == "processing"
+    assert sdk.v1.charges.list().data == []
+    [completed] = events_by_type(receiver)["checkout.session.completed"]
+    assert completed["event"]["data"]["object"]["payment_status"] == "unpaid"
+
+
+def test_bank_debit_that_succeeds_pays_and_moves_the_money(sdk, receiver, client):
+    account = connected_account(sdk).id
+    session, _ = _pay_by_bank_debit(
+        sdk,
+        payment_intent_data={
+            "application_fee_amount": 490,
+            "transfer_data": {"destination": account},
+        },
+    )
+
+    response = client.post(
+        f"/stripe-sandbox/pay/{session.id}/bank-debit/", {"outcome": "succeeded"}
+    )
+    wait_for_deliveries()
+
+    assert response.status_code == 302
+    paid = sdk.v1.checkout.sessions.retrieve(
+        session.id, params={"expand": ["payment_intent.latest_charge"]}
+    )
+    assert paid.payment_status == "paid"
+    charge = paid.payment_intent.latest_charge
+    assert charge.payment_method_details.type == "us_bank_account"
+    assert sdk.v1.transfers.retrieve(charge.transfer).amount == 4900
+    [succeeded] = events_by_type(receiver)["checkout.session.async_payment_succeeded"]
+    assert succeeded["event"]["data"]["object"]["payment_status"] == "paid"
+    assert (
+        client.post(
+            f"/stripe-sandbox/pay/{session.id}/bank-debit/", {"outcome": "succeeded"}
+        ).status_code
+        == 400
+    )
+
+
+def test_bank_debit_that_fails_emits_async_payment_failed(sdk, receiver, client):
+    session, _ = _pay_by_bank_debit(sdk)
+
+    client.post(f"/stripe-sandbox/pay/{session.id}/bank-debit/", {"outcome": "failed"})
+    wait_for_deliveries()
+
+    failed = sdk.v1.checkout.sessions.retrieve(session.id, params={"expand": ["payment_intent"]})
+    assert (failed.status, failed.payment_status) == ("complete", "unpaid")
+    assert failed.payment_intent.status == "requires_payment_method"
+    assert "checkout.session.async_payment_failed" in events_by_type(receiver)

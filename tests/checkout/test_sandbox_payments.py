@@ -1,6 +1,8 @@
 """Buying, fulfilling and refunding against the sandbox: the real SDK, the hosted payment page
 (posted like a browser without JavaScript) and the webhooks the sandbox signs and sends."""
 
+import re
+
 import pytest
 import requests
 from django.core import mail
@@ -219,3 +221,44 @@ def test_a_disputed_payment_marks_the_order_and_tells_the_seller(stripe_sandbox)
     assert not order.grants_access
     seller_mail = [m.subject for m in mail.outbox if m.to == [order.seller.email]]
     assert any("disputed" in subject for subject in seller_mail)
+
+
+def settle_bank_debit(stripe_sandbox: str, order: Order, outcome: str) -> None:
+    """Press the inspector's "Bank debit succeeds" / "fails" button for this session."""
+    http = requests.Session()
+    inspector = http.get(f"{stripe_sandbox}/stripe-sandbox/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', inspector.text).group(1)
+    url = f"{stripe_sandbox}/stripe-sandbox/pay/{order.checkout_session_id}/bank-debit/"
+    response = http.post(
+        url,
+        data={"csrfmiddlewaretoken": token, "outcome": outcome},
+        headers={"Referer": inspector.url},
+        timeout=10,
+    )
+    response.raise_for_status()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "emails"),
+    [("succeeded", Order.Status.PAID, 2), ("failed", Order.Status.FAILED, 0)],
+)
+def test_a_bank_debit_waits_for_the_async_outcome(stripe_sandbox, outcome, status, emails):
+    order = buy(stripe_sandbox=stripe_sandbox, course_charge_type="auto", account_type="express")
+
+    submit_hosted_form(
+        requests.Session(),
+        order.checkout_url,
+        email="buyer@test.example",
+        payment_method_type="us_bank_account",
+    )
+    deliver_webhooks()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    assert WebhookEvent.objects.get(type="checkout.session.completed").processed_at is not None
+
+    settle_bank_debit(stripe_sandbox, order, outcome)
+    deliver_webhooks()
+
+    order.refresh_from_db()
+    assert order.status == status
+    assert len(mail.outbox) == emails

@@ -10,7 +10,7 @@ from checkout.models import Order
 from tests.accounts.factories import TEST_PASSWORD, UserFactory
 from tests.catalog.factories import CourseFactory
 from tests.checkout.sandbox import deliver_webhooks, onboarded_seller
-from tests.checkout.test_sandbox_payments import buy, pay
+from tests.checkout.test_sandbox_payments import buy, pay, settle_bank_debit
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -146,3 +146,22 @@ def test_leaving_the_payment_page_returns_to_a_cancel_page(
 
     assert page.get_by_role("heading", name="Payment cancelled").is_visible()
     assert page.get_by_text("Nothing was charged").is_visible()
+
+
+def test_a_bank_debit_shows_processing_until_it_settles(page, live_server, log_in, stripe_sandbox):
+    course = open_course_as_buyer(
+        page, live_server, log_in, course_charge_type="auto", account_type="express"
+    )
+
+    page.get_by_role("button", name="Buy for $49.00").click()
+    page.wait_for_url(re.compile(r"/stripe-sandbox/"))
+    page.get_by_label("Pay by bank debit").check()
+    page.get_by_role("button", name=re.compile(r"^Pay")).click()
+
+    page.wait_for_url(re.compile(r"/checkout/success/"))
+    assert page.get_by_role("heading", name="Processing your payment…").is_visible()
+
+    settle_bank_debit(stripe_sandbox, Order.objects.get(course=course), "succeeded")
+
+    page.get_by_role("heading", name="Payment received").wait_for(timeout=8_000)
+    assert page.get_by_role("button", name="Open course").is_visible()

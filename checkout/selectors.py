@@ -54,19 +54,28 @@ def course_buy_box(*, course: Course, user: User) -> BuyBox:
     )
 
 
-def order_get_open_checkout(*, buyer: User, course: Course) -> Order | None:
-    """The buyer's pending order whose Checkout page can still be finished, if any."""
+def order_get_latest_pending(*, buyer: User, course: Course) -> Order | None:
     return (
-        Order.objects.filter(
-            buyer=buyer,
-            course=course,
-            status=Order.Status.PENDING,
-            checkout_expires_at__gt=timezone.now() + CHECKOUT_REUSE_MARGIN,
-        )
-        .exclude(checkout_url="")
-        .order_by("-created_at")
+        Order.objects.filter(buyer=buyer, course=course, status=Order.Status.PENDING)
+        .order_by("-created_at", "-id")
         .first()
     )
+
+
+def order_checkout_reusable(*, order: Order) -> bool:
+    """Whether the buyer can still finish paying on this order's Checkout page."""
+    return bool(
+        order.status == Order.Status.PENDING
+        and order.checkout_url
+        and order.checkout_expires_at
+        and order.checkout_expires_at > timezone.now() + CHECKOUT_REUSE_MARGIN
+    )
+
+
+def order_get_open_checkout(*, buyer: User, course: Course) -> Order | None:
+    """The buyer's pending order whose Checkout page can still be finished, if any."""
+    latest = order_get_latest_pending(buyer=buyer, course=course)
+    return latest if latest is not None and order_checkout_reusable(order=latest) else None
 
 
 def order_get_for_viewer(

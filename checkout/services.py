@@ -73,23 +73,21 @@ def order_checkout_start(*, buyer: User, course: Course) -> Order:
         raise CheckoutError("This course is not available to buy yet.")
     if selectors.course_access_allowed(course=course, user=buyer):
         raise CourseAlreadyOwned("You already own this course.")
-    open_order = selectors.order_get_open_checkout(buyer=buyer, course=course)
-    if open_order is not None:
-        return open_order
-
     charge_type = selectors.course_charge_type(course=course)
     stripe_account_id = course.seller.stripe_account.stripe_account_id
     with transaction.atomic():
         # The buyer's row serialises two clicks arriving together, so they cannot both open a
         # session; the second is asked to wait for the first instead.
         User.objects.select_for_update().filter(pk=buyer.pk).first()
-        if Order.objects.filter(
-            buyer=buyer,
-            course=course,
-            status=Order.Status.PENDING,
-            checkout_url="",
-            created_at__gt=timezone.now() - CHECKOUT_PREPARING_TIMEOUT,
-        ).exists():
+        # One read decides, so a session saved between two reads cannot slip through.
+        latest = selectors.order_get_latest_pending(buyer=buyer, course=course)
+        if latest is not None and selectors.order_checkout_reusable(order=latest):
+            return latest
+        if (
+            latest is not None
+            and not latest.checkout_url
+            and latest.created_at > timezone.now() - CHECKOUT_PREPARING_TIMEOUT
+        ):
             raise CheckoutError("Your payment page is being prepared. Try again in a moment.")
         order = Order.objects.create(
             buyer=buyer,

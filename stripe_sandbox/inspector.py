@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import store
+from . import payments_inspector, store
 from .models import Event
 from .routers import SANDBOX_DATABASE
 
@@ -31,8 +31,8 @@ def accounts_context() -> dict[str, Any]:
 
 
 def payments_context() -> dict[str, Any]:
-    """Filled in by the payments half of the sandbox (checkout sessions, charges, refunds)."""
-    return {}
+    """Charges with fees, transfers and refunds; subscriptions; Checkout Sessions."""
+    return payments_inspector.context()
 
 
 def events_context() -> dict[str, Any]:

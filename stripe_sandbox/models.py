@@ -4,6 +4,8 @@ Every Stripe resource (account, customer, checkout.session, charge, ...) is one 
 row whose `data` is exactly the JSON the API returns. New resources need no new model.
 """
 
+import json
+
 from django.db import models
 from django.utils import timezone
 
@@ -58,6 +60,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.type}"
+
+    @property
+    def payload(self) -> str:
+        """The event as its webhook body carries it."""
+        return json.dumps(self.data, indent=2)
 
 
 class WebhookDelivery(models.Model):

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from . import store
-from .api import OAUTH_TOKEN_TYPE, bearer_key, json_response, secret_key
+from .api import OAUTH_TOKEN_TYPE, bearer_key, json_response, mask_key, secret_key
 from .events import emit_event
 from .models import OAuthCode
 from .resources.accounts import (
@@ -131,53 +131,71 @@ def authorize_express(request: HttpRequest) -> HttpResponse:
 
 
 def _approve(source, params: dict[str, str], *, express: bool) -> tuple[str, str | None]:
-    """The account the person chose (or a new one). Returns (account id, form error)."""
+    """Connect the account the person chose (or a new one) and tell the platform with
+    `account.application.authorized`. Returns (account id, form error)."""
     choice = source.get("account", "new")
     with transaction.atomic(using=SANDBOX_DATABASE):
         if choice == "new":
             email = source.get("new_email", "").strip() or params["email"]
             if "@" not in email:
                 return "", "Enter the email address for the new test account."
-            kind = "express" if express else "standard"
-            data = account_data(
-                account_type=kind,
-                controller={"type": "account"}
-                if not express
-                else {
-                    "type": "application",
-                    "is_controller": True,
-                    "fees": {"payer": "application"},
-                    "losses": {"payments": "application"},
-                    "requirement_collection": "stripe",
-                    "stripe_dashboard": {"type": "express"},
-                },
-                email=email,
-            )
-            obj = account_create_object(data)
-            obj.data.update(completed_onboarding_changes(obj))
-            obj.save(using=SANDBOX_DATABASE)
-            return obj.id, None
-        obj = store.find_object("account", choice)
-        if obj is None:
-            return "", "That account no longer exists; choose another."
-        if not obj.internal.get("connected"):
+            obj = _new_consented_account(email=email, express=express)
+        else:
+            obj = store.find_object("account", choice)
+            if obj is None:
+                return "", "That account no longer exists; choose another."
             obj.internal["connected"] = True
             obj.save(using=SANDBOX_DATABASE)
+        emit_event("account.application.authorized", application(), account=obj.id)
         return obj.id, None
 
 
-def _client_secret_ok(request: HttpRequest) -> bool:
+def _new_consented_account(*, email: str, express: bool):
+    """A test account made on the consent page: already onboarded, as a real Stripe user is."""
+    if express:
+        kind = "express"
+        controller = {
+            "type": "application",
+            "is_controller": True,
+            "fees": {"payer": "application"},
+            "losses": {"payments": "application"},
+            "requirement_collection": "stripe",
+            "stripe_dashboard": {"type": "express"},
+        }
+    else:
+        kind, controller = "standard", {"type": "account"}
+    obj = account_create_object(account_data(account_type=kind, controller=controller, email=email))
+    obj.data.update(completed_onboarding_changes(obj))
+    obj.save(using=SANDBOX_DATABASE)
+    return obj
+
+
+def application() -> dict[str, Any]:
+    """The platform as Stripe's `application` object (the data of account.application.* events)."""
+    return {"id": client_id(), "object": "application", "name": "Sandbox platform"}
+
+
+def _client_problem(request: HttpRequest) -> HttpResponse | None:
+    """The platform authenticates with its secret key: as `Authorization: Bearer` (what the SDK
+    sends) or as the `client_secret` parameter."""
     offered = request.POST.get("client_secret") or bearer_key(request)
-    return offered == secret_key()
+    if not offered:
+        return oauth_error(
+            "invalid_client",
+            "No authentication credentials were provided. Send your secret API key in the "
+            "Authorization header using the Bearer authentication method",
+        )
+    if offered != secret_key():
+        return oauth_error("invalid_client", f"No such API key: {mask_key(offered)}")
+    return None
 
 
 def token(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return oauth_error("invalid_request", "Use POST for /oauth/token.", 405)
-    if not _client_secret_ok(request):
-        return oauth_error(
-            "invalid_client", "No such API key or client_secret: check your secret key.", 401
-        )
+    problem = _client_problem(request)
+    if problem is not None:
+        return problem
     grant_type = request.POST.get("grant_type", "")
     if grant_type == "authorization_code":
         return _token_from_code(request.POST.get("code", ""))
@@ -254,10 +272,9 @@ def _token_from_refresh(refresh_token: str) -> HttpResponse:
 def deauthorize(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return oauth_error("invalid_request", "Use POST for /oauth/deauthorize.", 405)
-    if not _client_secret_ok(request):
-        return oauth_error(
-            "invalid_client", "No such API key or client_secret: check your secret key.", 401
-        )
+    problem = _client_problem(request)
+    if problem is not None:
+        return problem
     given_client_id = request.POST.get("client_id", "")
     account_id = request.POST.get("stripe_user_id", "")
     if given_client_id != client_id():
@@ -276,7 +293,7 @@ def deauthorize(request: HttpRequest) -> HttpResponse:
         store.objects().filter(object_type=OAUTH_TOKEN_TYPE, account=obj.id).delete()
         emit_event(
             "account.application.deauthorized",
-            {"id": client_id(), "object": "application", "name": "Sandbox platform"},
+            application(),
             account=obj.id,
         )
     return json_response({"stripe_user_id": account_id})

@@ -47,6 +47,27 @@ PREFIXES = {
 }
 
 
+# Objects whose API JSON has no `livemode` field (fixtures3.json).
+WITHOUT_LIVEMODE = frozenset(
+    {
+        "account",
+        "application",
+        "balance_transaction",
+        "bank_account",
+        "capability",
+        "card",
+        "discount",
+        "fee_refund",
+        "item",
+        "oauth_access_token",
+        "person",
+        "refund",
+        "subscription_item",
+        "transfer_reversal",
+    }
+)
+
+
 def new_id(prefix: str, length: int = 24) -> str:
     """`new_id("cus")` -> "cus_1Qx..." (Stripe's ids start with a digit after the prefix)."""
     return f"{prefix}_1" + "".join(secrets.choice(_ALPHABET) for _ in range(length - 1))
@@ -68,7 +89,8 @@ def create_object(
     internal: dict[str, Any] | None = None,
     object_id: str | None = None,
 ) -> SandboxObject:
-    """Store a new object. `data` gets `id`, `object`, `created`, `livemode` filled in if missing.
+    """Store a new object. `data` gets `id`, `object`, `created` (and `livemode` where Stripe has
+    it) filled in if missing.
 
     `object_type` is Stripe's `object` value ("customer", "checkout.session", ...).
     """
@@ -80,7 +102,8 @@ def create_object(
     payload = {"id": object_id, "object": object_type}
     payload.update({key: value for key, value in data.items() if key not in ("id", "object")})
     payload.setdefault("created", now())
-    payload.setdefault("livemode", False)
+    if object_type not in WITHOUT_LIVEMODE:
+        payload.setdefault("livemode", False)
     return objects().create(
         id=object_id,
         object_type=object_type,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import payment_pages, views
 from .views import sandbox_only
 
 app_name = "stripe_sandbox"
@@ -24,4 +24,19 @@ urlpatterns = [
     path("oauth/deauthorize", sandbox_only(views.oauth_deauthorize), name="oauth-deauthorize"),
     path("connect/onboarding/<str:token>/", sandbox_only(views.account_link), name="account-link"),
     path("express/<str:token>/", sandbox_only(views.express_dashboard), name="express-dashboard"),
+    path(
+        "pay/<str:session_id>/",
+        sandbox_only(payment_pages.checkout_page),
+        name="checkout-page",
+    ),
+    path(
+        "subscriptions/<str:subscription_id>/advance/",
+        sandbox_only(payment_pages.subscription_advance_view),
+        name="subscription-advance",
+    ),
+    path(
+        "pay/<str:session_id>/bank-debit/",
+        sandbox_only(payment_pages.bank_debit_settle_view),
+        name="bank-debit-settle",
+    ),
 ]

@@ -211,11 +211,14 @@ class _Worker:
         self.thread: threading.Thread | None = None
         self.pid: int | None = None
 
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive() and self.pid == os.getpid()
+
     def ensure_started(self) -> None:
-        if not getattr(settings, "STRIPE_SANDBOX_WEBHOOK_WORKER", True):
+        if self.running() or not getattr(settings, "STRIPE_SANDBOX_WEBHOOK_WORKER", True):
             return
         with self.lock:
-            if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
+            if self.running():
                 return
             self.stop.clear()
             shared = _shared_in_memory_connection()

@@ -3,4 +3,15 @@
 Add a new module here to make its endpoints live.
 """
 
-from . import accounts, events  # noqa: F401
+from . import (  # noqa: F401
+    accounts,
+    balance,
+    checkout,
+    customers,
+    disputes,
+    events,
+    payments,
+    products,
+    subscriptions,
+    transfers,
+)

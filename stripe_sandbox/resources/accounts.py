@@ -154,6 +154,7 @@ def account_data(
         "support_phone": None,
         "support_url": None,
         "url": None,
+        "minority_owned_business_designation": None,
     }
     profile.update(business_profile or {})
     requested = capabilities or {}
@@ -177,6 +178,10 @@ def account_data(
         "payouts_enabled": False,
         "requirements": _requirements(ONBOARDING_REQUIREMENTS),
         "settings": {
+            "bacs_debit_payments": {"display_name": None, "service_user_number": None},
+            "card_issuing": {"tos_acceptance": {"date": None, "ip": None}},
+            "invoices": {"default_account_tax_ids": None, "hosted_payment_method_save": None},
+            "sepa_debit_payments": {},
             "branding": {
                 "icon": None,
                 "logo": None,
@@ -388,6 +393,11 @@ def login_link_create(request: ApiRequest) -> dict:
         raise InvalidRequestError(
             "Cannot create a login link for an account that does not have access to the "
             "Express Dashboard.",
+            param="account",
+        )
+    if not obj.data.get("details_submitted"):
+        raise InvalidRequestError(
+            "Cannot create a login link for an account that has not completed onboarding.",
             param="account",
         )
     link = HostedLink.objects.using(SANDBOX_DATABASE).create(

@@ -48,12 +48,14 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.statuses: list[int] = [200]
+        self.delay = 0.0
         self.received = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(receiver.delay)
                 index = len(receiver.requests)
                 status = receiver.statuses[min(index, len(receiver.statuses) - 1)]
                 receiver.requests.append(

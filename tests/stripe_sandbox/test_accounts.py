@@ -173,8 +173,14 @@ def test_account_link_for_unknown_account_is_resource_missing(sdk):
     assert raised.value.error.param == "account"
 
 
-def test_login_link_opens_the_express_dashboard_once(sdk):
+def _onboarded_express_account(sdk):
     account = sdk.v1.accounts.create(params={"type": "express", "email": "pat@example.com"})
+    _complete(requests.Session(), _onboarding_link(sdk, account.id).url)
+    return account
+
+
+def test_login_link_opens_the_express_dashboard_once(sdk):
+    account = _onboarded_express_account(sdk)
 
     login = sdk.v1.accounts.login_links.create(account.id)
     page = requests.get(login.url, timeout=5)
@@ -184,6 +190,15 @@ def test_login_link_opens_the_express_dashboard_once(sdk):
     assert page.status_code == 200
     assert "Express dashboard" in page.text and account.id in page.text
     assert again.status_code == 410
+
+
+def test_login_links_are_refused_before_onboarding_is_complete(sdk):
+    account = sdk.v1.accounts.create(params={"type": "express"})
+
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        sdk.v1.accounts.login_links.create(account.id)
+
+    assert "not completed onboarding" in raised.value.user_message
 
 
 def test_login_links_are_refused_for_standard_accounts(sdk):

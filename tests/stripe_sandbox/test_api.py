@@ -167,3 +167,29 @@ def test_nested_form_params_are_decoded(sdk):
     assert account.metadata.to_dict() == {"seller": "42"}
     assert account.business_profile.name == "Pat's Courses"
     assert account.capabilities.to_dict() == {"card_payments": "inactive", "transfers": "inactive"}
+
+
+def test_empty_bracket_arrays_are_decoded(sdk, sandbox_url):
+    account = sdk.v1.accounts.create(params={"type": "express"})
+    sdk.v1.accounts.update(account.id, params={"email": "a@example.com"})
+
+    response = requests.get(
+        f"{sandbox_url}/v1/events?types[]=account.updated&types[]=charge.succeeded",
+        headers={
+            "Authorization": "Bearer sk_test_sandbox_platform",
+            "Stripe-Account": account.id,
+        },
+        timeout=5,
+    )
+
+    assert response.status_code == 200
+    assert [event["type"] for event in response.json()["data"]] == ["account.updated"]
+
+
+def test_basic_auth_with_the_secret_key_is_accepted(sandbox_url):
+    response = requests.get(
+        f"{sandbox_url}/v1/accounts", auth=("sk_test_sandbox_platform", ""), timeout=5
+    )
+
+    assert response.status_code == 200
+    assert response.json()["object"] == "list"

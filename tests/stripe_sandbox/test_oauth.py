@@ -1,3 +1,4 @@
+import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -108,6 +109,7 @@ def test_wrong_secret_key_is_invalid_client(sdk, sandbox_url):
         )
 
     assert raised.value.code == "invalid_client"
+    assert raised.value.http_status == 400
     body = raised.value.json_body
     assert set(body) == {"error", "error_description"}
 
@@ -160,9 +162,10 @@ def test_deauthorize_disconnects_and_notifies_the_connect_endpoint(sdk, receiver
     with pytest.raises(stripe.oauth_error.InvalidClientError):
         sdk.oauth.deauthorize(params={"stripe_user_id": token.stripe_user_id})
     wait_for_deliveries()
-    [webhook] = receiver.wait_for(1)
+    authorized, deauthorized = receiver.wait_for(2)
+    assert json.loads(authorized["body"])["type"] == "account.application.authorized"
     event = stripe.Webhook.construct_event(
-        webhook["body"], webhook["headers"]["Stripe-Signature"], "whsec_sandbox_connect"
+        deauthorized["body"], deauthorized["headers"]["Stripe-Signature"], "whsec_sandbox_connect"
     )
     assert event.type == "account.application.deauthorized"
     assert event.account == token.stripe_user_id

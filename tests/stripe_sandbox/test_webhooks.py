@@ -142,6 +142,20 @@ def test_background_worker_delivers_without_being_asked(receiver, settings):
     assert json.loads(request["body"])["type"] == "charge.succeeded"
 
 
+def test_slow_endpoint_does_not_hold_up_the_request_that_emitted_the_event(sdk, receiver, settings):
+    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = True
+    receiver.delay = 1.0
+    account = _connected_account(sdk)
+
+    started = time.monotonic()
+    sdk.v1.accounts.update(account.id, params={"email": "slow@example.com"})
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 0.8
+    [request] = receiver.wait_for(1)
+    assert json.loads(request["body"])["type"] == "account.updated"
+
+
 def test_pending_deliveries_resume_when_a_new_worker_starts(receiver, settings):
     # Nothing delivers while the "server" is down: the delivery waits in the database.
     event = _emit_platform_event()
@@ -150,6 +164,17 @@ def test_pending_deliveries_resume_when_a_new_worker_starts(receiver, settings):
     settings.STRIPE_SANDBOX_WEBHOOK_WORKER = True
     stop_worker()
     ensure_worker()
+
+    [request] = receiver.wait_for(1)
+    assert json.loads(request["body"])["id"] == event.id
+
+
+def test_first_request_after_a_restart_resumes_pending_deliveries(sdk, receiver, settings):
+    event = _emit_platform_event()
+    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = True
+    stop_worker()
+
+    sdk.v1.accounts.list()
 
     [request] = receiver.wait_for(1)
     assert json.loads(request["body"])["id"] == event.id

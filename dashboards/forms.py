@@ -20,6 +20,13 @@ class PeriodForm(forms.Form):
     start = forms.DateField(label="From", required=False, widget=DateInput)
     end = forms.DateField(label="To", required=False, widget=DateInput)
 
+    def __init__(self, data=None, **kwargs):
+        if data is not None and not data.get("period"):
+            # So the menu shows the period the page is actually showing.
+            data = data.copy()
+            data["period"] = DEFAULT_PERIOD
+        super().__init__(data, **kwargs)
+
     def period_for(self, *, zone: ZoneInfo, now: dt.datetime) -> Period:
         self.is_valid()
         data = self.cleaned_data

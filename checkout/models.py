@@ -81,6 +81,8 @@ class Order(models.Model):
                 name="order_paid_totals",
             ),
             models.Index(fields=["buyer", "paid_at"], name="order_buyer_paid"),
+            # The seller's sales table sorted by amount reads one page, not every sale.
+            models.Index(fields=["seller", "amount", "id"], name="order_seller_amount"),
         ]
 
     def __str__(self) -> str:

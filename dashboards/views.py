@@ -2,7 +2,8 @@ import datetime as dt
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required as django_login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -10,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
 
 from dashboards.charts import revenue_bar_chart
 from dashboards.exports import sale_csv_lines
@@ -50,6 +52,21 @@ SORT_COLUMNS = [
 ]
 DESCENDING_FIRST = {"date", "amount"}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def login_required(view):
+    """Django's login_required, except that an htmx request (a table swap, the new-sales poll)
+    sends the whole window to the login page instead of swapping the login form into a table."""
+    plain = django_login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            back_to = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(back_to).url)
+        return plain(request, *args, **kwargs)
+
+    return wrapper
 
 
 def seller_required(view):

@@ -102,8 +102,26 @@ def test_anonymous_visitors_are_sent_to_log_in(client, sale, endpoint):
 
     response = client.get(url, **headers)
 
-    assert response.status_code == 302
-    assert response.url.startswith(reverse("account_login"))
+    if headers:
+        # An htmx request (a table swap, the poll) moves the whole window to the login page.
+        assert response.status_code == 200
+        assert response["HX-Redirect"].startswith(reverse("account_login"))
+        assert response.content == b""
+    else:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("account_login"))
+
+
+def test_an_expired_session_sends_the_poll_to_log_in_and_back_to_the_page(client):
+    response = client.get(
+        reverse("dashboards:sales-new") + "?since=0",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/dashboard/sales/?status=paid",
+    )
+
+    assert response["HX-Redirect"] == (
+        reverse("account_login") + "?next=/dashboard/sales/%3Fstatus%3Dpaid"
+    )
 
 
 @pytest.mark.parametrize(

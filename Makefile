@@ -12,7 +12,7 @@ RUN_ENV := DJANGO_DEBUG=1 EMAIL_MODE=console PORT=$(PORT)
 # The same rule as settings.py: no key, or a sandbox key, means the embedded Stripe sandbox.
 SANDBOX_MODE := [[ -z "$${STRIPE_SECRET_KEY:-}" || "$${STRIPE_SECRET_KEY}" == sk_test_sandbox* ]]
 
-.PHONY: help run test test-fast e2e lint format setup migrate demo lock clean bench
+.PHONY: help run test test-fast e2e lint format setup migrate demo lock clean check-deploy bench
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://127.0.0.1:$(PORT) with the task worker"
@@ -36,6 +36,7 @@ migrate: setup
 	@if $(SANDBOX_MODE); then $(RUN_ENV) $(PYTHON) manage.py migrate --database stripe_sandbox --noinput; fi
 
 demo: migrate
+	@if $(SANDBOX_MODE); then $(RUN_ENV) $(PYTHON) manage.py sandbox_seed_demo; fi
 	$(RUN_ENV) $(PYTHON) manage.py load_demo_data
 
 run: demo
@@ -58,6 +59,19 @@ lint: setup
 # Seeds and times throwaway test databases only, never the database DATABASE_URL names.
 bench: setup
 	DJANGO_SETTINGS_MODULE=site_config.settings_test $(PYTHON) -W ignore::UserWarning manage.py dashboards_bench $(BENCH_ARGS)
+
+# A production-like environment (real-looking keys, debug off) must pass Django's deploy checks
+# and build the compressed, hashed static files.
+PROD_ENV := DJANGO_SECRET_KEY=check-deploy-$$RANDOM-$$RANDOM-not-a-real-secret-0123456789abcdef \
+	DJANGO_ALLOWED_HOSTS=courses.example.com SITE_URL=https://courses.example.com \
+	STRIPE_SECRET_KEY=sk_test_placeholder STRIPE_PUBLISHABLE_KEY=pk_test_placeholder \
+	STRIPE_CONNECT_CLIENT_ID=ca_placeholder STRIPE_WEBHOOK_SECRET=whsec_placeholder \
+	STRIPE_CONNECT_WEBHOOK_SECRET=whsec_placeholder
+
+check-deploy: setup
+	$(PROD_ENV) $(PYTHON) manage.py check --deploy --fail-level WARNING
+	$(PROD_ENV) $(PYTHON) manage.py collectstatic --noinput --verbosity 0
+	rm -rf staticfiles
 
 format: setup
 	$(PYTHON) -m ruff format .

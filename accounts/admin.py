@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import StripeAccount, User
-from accounts.services import users_set_seller
+from accounts.services import stripe_account_refresh, users_set_seller
+from accounts.stripe_connect import StripeGatewayError
 
 
 @admin.register(User)
@@ -53,8 +54,26 @@ class StripeAccountAdmin(admin.ModelAdmin):
         "account_type",
         "charges_enabled",
         "payouts_enabled",
+        "details_submitted",
         "disconnected_at",
     ]
-    list_filter = ["account_type", "charges_enabled"]
+    list_filter = ["account_type", "charges_enabled", "payouts_enabled"]
     search_fields = ["stripe_account_id", "seller__email"]
     readonly_fields = ["connected_at", "updated_at"]
+    actions = ["refresh_from_stripe"]
+
+    @admin.action(description="Refresh status from Stripe")
+    def refresh_from_stripe(self, request, queryset):
+        refreshed = 0
+        for stripe_account in queryset:
+            try:
+                stripe_account_refresh(stripe_account_id=stripe_account.stripe_account_id)
+            except StripeGatewayError as error:
+                self.message_user(
+                    request,
+                    f"{stripe_account.stripe_account_id}: {error.user_message}",
+                    messages.ERROR,
+                )
+            else:
+                refreshed += 1
+        self.message_user(request, f"{refreshed} account(s) refreshed.", messages.SUCCESS)

@@ -106,3 +106,49 @@ class StripeAccount(models.Model):
     @property
     def can_take_charges(self) -> bool:
         return self.is_connected and self.charges_enabled
+
+    @property
+    def is_onboarding_pending(self) -> bool:
+        """Connected, but Stripe has not yet accepted the details needed to take charges."""
+        return self.is_connected and not (self.details_submitted and self.charges_enabled)
+
+    @property
+    def has_express_dashboard(self) -> bool:
+        return self.account_type == self.AccountType.EXPRESS
+
+    @property
+    def uses_account_links(self) -> bool:
+        """Express and Custom accounts are onboarded through Account Links; Standard by Stripe."""
+        return self.account_type in (self.AccountType.EXPRESS, self.AccountType.CUSTOM)
+
+    def mark_disconnected(self) -> None:
+        """The platform lost access: new sales stop; courses and past sales are left alone."""
+        if self.disconnected_at is None:
+            self.disconnected_at = timezone.now()
+            self.save(update_fields=["disconnected_at", "updated_at"])
+
+    def sync(
+        self,
+        *,
+        account_type: str,
+        charges_enabled: bool,
+        payouts_enabled: bool,
+        details_submitted: bool,
+        requirements_due: list[str],
+    ) -> None:
+        """Mirror what Stripe reports about the account."""
+        self.account_type = account_type
+        self.charges_enabled = charges_enabled
+        self.payouts_enabled = payouts_enabled
+        self.details_submitted = details_submitted
+        self.requirements_due = requirements_due
+        self.save(
+            update_fields=[
+                "account_type",
+                "charges_enabled",
+                "payouts_enabled",
+                "details_submitted",
+                "requirements_due",
+                "updated_at",
+            ]
+        )

@@ -64,6 +64,18 @@ STRIPE_WEBHOOK_SECRET = _sandbox_default("STRIPE_WEBHOOK_SECRET", "whsec_sandbox
 STRIPE_CONNECT_WEBHOOK_SECRET = _sandbox_default(
     "STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_sandbox_connect"
 )
+if not STRIPE_SANDBOX_ENABLED and not DEBUG:
+    _missing = [
+        name
+        for name, value in [
+            ("STRIPE_CONNECT_CLIENT_ID", STRIPE_CONNECT_CLIENT_ID),
+            ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET),
+            ("STRIPE_CONNECT_WEBHOOK_SECRET", STRIPE_CONNECT_WEBHOOK_SECRET),
+        ]
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"With a real Stripe key, set {', '.join(_missing)} too.")
 # Where the SDK sends requests: the sandbox mounted in this site, or Stripe itself.
 STRIPE_API_BASE = f"{SITE_URL}/stripe-sandbox" if STRIPE_SANDBOX_ENABLED else None
 # The sandbox delivers its webhooks here (the app's own endpoints).

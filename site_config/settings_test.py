@@ -13,5 +13,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests that need the real queue switch back to the database backend explicitly.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-# allauth's rate limits stay on in production; tests sign in far more often than a person.
-ACCOUNT_RATE_LIMITS = False
+# The sandbox's webhook thread would outlive a test and write into the next one's database;
+# tests that want deliveries in the background switch it on for themselves.
+STRIPE_SANDBOX_WEBHOOK_WORKER = False
+# Tests run with DEBUG off, where a failed delivery would wait a minute before its retry.
+STRIPE_SANDBOX_WEBHOOK_RETRY_DELAYS = [0.1, 0.2, 0.5]

@@ -1,5 +1,27 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
+from .views import sandbox_only
 
 app_name = "stripe_sandbox"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", sandbox_only(views.inspector_page), name="inspector"),
+    path(
+        "deliveries/<int:pk>/resend/",
+        sandbox_only(views.delivery_resend),
+        name="delivery-resend",
+    ),
+    path("v1/<path:path>", sandbox_only(views.api_dispatch), name="api"),
+    # The SDK's Connect base address is /stripe-sandbox, so these have no trailing slash.
+    path("oauth/authorize", sandbox_only(views.oauth_authorize), name="oauth-authorize"),
+    path(
+        "express/oauth/authorize",
+        sandbox_only(views.oauth_authorize_express),
+        name="oauth-authorize-express",
+    ),
+    path("oauth/token", sandbox_only(views.oauth_token), name="oauth-token"),
+    path("oauth/deauthorize", sandbox_only(views.oauth_deauthorize), name="oauth-deauthorize"),
+    path("connect/onboarding/<str:token>/", sandbox_only(views.account_link), name="account-link"),
+    path("express/<str:token>/", sandbox_only(views.express_dashboard), name="express-dashboard"),
+]

@@ -1,4 +1,5 @@
 import pytest
+from django.apps import apps
 
 from tests.accounts.factories import SellerFactory, StripeAccountFactory, UserFactory
 
@@ -36,3 +37,22 @@ def stripe_sandbox(live_server, settings):
     settings.STRIPE_SANDBOX_WEBHOOK_URL = f"{base}/checkout/webhook/"
     settings.STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{base}/checkout/webhook/connect/"
     return base
+
+
+@pytest.fixture(autouse=True)
+def _no_webhook_thread_outlives_its_test():
+    yield
+    if apps.is_installed("stripe_sandbox"):
+        from stripe_sandbox.webhooks import stop_worker
+
+        stop_worker()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth's rate limits count in the cache; each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

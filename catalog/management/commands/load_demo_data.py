@@ -1,10 +1,16 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import User
+from accounts.models import StripeAccount, User
 from catalog.models import Course
 
 DEMO_PASSWORD = "justatest"
+
+# The sandbox's `manage.py sandbox_seed_demo` creates this Standard account on its side, so the
+# demo seller can be paid right away; seller2 stays unconnected to try the Connect flows.
+DEMO_CONNECTED_SELLER = "seller@example.com"
+DEMO_SANDBOX_ACCOUNT_ID = "acct_1DemoSellerSandbox"
 
 DEMO_USERS = [
     {
@@ -113,9 +119,26 @@ class Command(BaseCommand):
                     "is_published": True,
                 },
             )
+        if settings.STRIPE_SANDBOX_ENABLED:
+            _link_demo_stripe_account(users[DEMO_CONNECTED_SELLER])
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: password for every login is {DEMO_PASSWORD!r}.")
         )
+
+
+def _link_demo_stripe_account(seller: User) -> None:
+    """Link the demo seller to the sandbox's demo account unless a person already changed it."""
+    StripeAccount.objects.get_or_create(
+        seller=seller,
+        defaults={
+            "stripe_account_id": DEMO_SANDBOX_ACCOUNT_ID,
+            "account_type": StripeAccount.AccountType.STANDARD,
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "details_submitted": True,
+            "requirements_due": [],
+        },
+    )
 
 
 def _slug(title: str) -> str:

@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from stripe_sandbox.resources.accounts import demo_account_ensure
+
+DEMO_ACCOUNT_ID = "acct_1DemoSellerSandbox"
+DEMO_EMAIL = "seller@example.com"
+
+
+class Command(BaseCommand):
+    help = (
+        f"Create the demo seller's onboarded Standard account {DEMO_ACCOUNT_ID} in the Stripe "
+        "sandbox (safe to run again)."
+    )
+
+    def handle(self, *args, **options) -> None:
+        _, created = demo_account_ensure(account_id=DEMO_ACCOUNT_ID, email=DEMO_EMAIL)
+        verb = "Created" if created else "Already present:"
+        self.stdout.write(f"{verb} {DEMO_ACCOUNT_ID} ({DEMO_EMAIL})")

@@ -1,0 +1,44 @@
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+
+from catalog.money import format_money, percent_of, to_minor_units
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (4900, "usd", "$49.00"),
+        (123456, "eur", "€1,234.56"),
+        (6000, "jpy", "¥6,000"),
+        (1500, "kwd", "1.500 KWD"),
+        (-250, "gbp", "-£2.50"),
+    ],
+)
+def test_money_filter_knows_each_currencys_decimals(amount, currency, shown):
+    rendered = Template("{{ amount|money:currency }}").render(
+        Context({"amount": amount, "currency": currency})
+    )
+    assert rendered == shown
+
+
+def test_typed_prices_become_minor_units_without_floats():
+    assert to_minor_units(Decimal("19.99"), "usd") == 1999
+    assert to_minor_units(Decimal("6000"), "jpy") == 6000
+    with pytest.raises(ValueError, match="at most 0 decimal places"):
+        to_minor_units(Decimal("60.5"), "jpy")
+    with pytest.raises(ValueError, match="at most 2 decimal places"):
+        to_minor_units(Decimal("1.005"), "usd")
+
+
+@pytest.mark.parametrize(
+    ("amount", "percent", "fee"),
+    [(4900, Decimal("10"), 490), (999, Decimal("12.5"), 125), (5, Decimal("10"), 1), (0, 50, 0)],
+)
+def test_percent_of_rounds_half_up_to_a_whole_minor_unit(amount, percent, fee):
+    assert percent_of(amount, percent) == fee
+
+
+def test_format_money_of_nothing_is_empty():
+    assert format_money(None, "usd") == ""

@@ -1,0 +1,172 @@
+import pytest
+
+from catalog.models import Course
+from tests.accounts.factories import SellerFactory
+from tests.catalog.factories import CourseFactory
+
+
+def course_form_data(**overrides):
+    data = {
+        "title": "Async Python",
+        "description": "Event loops explained.",
+        "content": "Lesson one",
+        "price": "25.50",
+        "currency": "usd",
+        "charge_type": "auto",
+        "is_published": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+def test_home_page_links_to_the_catalog_and_shows_new_courses(client):
+    CourseFactory(title="Visible course")
+    page = client.get("/").content.decode()
+    assert 'href="/courses/"' in page
+    assert "Visible course" in page
+
+
+@pytest.mark.django_db
+def test_catalog_lists_only_published_courses(client):
+    CourseFactory(title="Published one")
+    CourseFactory(title="Draft one", is_published=False)
+    page = client.get("/courses/").content.decode()
+    assert "Published one" in page
+    assert "Draft one" not in page
+
+
+@pytest.mark.django_db
+def test_search_matches_title_or_seller_name(client):
+    CourseFactory(title="Watercolour basics", seller=SellerFactory(full_name="Frida K"))
+    CourseFactory(title="Knitting", seller=SellerFactory(full_name="Ada L"))
+    assert "Knitting" not in client.get("/courses/?q=water").content.decode()
+    by_seller = client.get("/courses/?q=ada").content.decode()
+    assert "Knitting" in by_seller and "Watercolour" not in by_seller
+
+
+@pytest.mark.django_db
+def test_htmx_search_returns_only_the_results_fragment(client):
+    CourseFactory(title="Watercolour basics")
+    full = client.get("/courses/?q=water").content.decode()
+    fragment = client.get("/courses/?q=water", headers={"HX-Request": "true"}).content.decode()
+    assert "<html" in full and 'id="course-results"' in full
+    assert "<html" not in fragment
+    assert fragment.strip().startswith('<section id="course-results"')
+    assert "Watercolour basics" in fragment
+
+
+@pytest.mark.django_db
+def test_catalog_paginates_and_keeps_the_search_in_page_links(client):
+    CourseFactory.create_batch(13, title="Python course")
+    first = client.get("/courses/?q=python").content.decode()
+    assert "Page 1 of 2" in first
+    assert "?q=python&amp;page=2" in first
+    second = client.get("/courses/?q=python&page=2").content.decode()
+    assert second.count("<article>") == 1
+
+
+@pytest.mark.django_db
+def test_course_page_shows_price_description_and_seller(client):
+    course = CourseFactory(
+        price_amount=6000, currency="jpy", seller=SellerFactory(full_name="Sen Rikyu")
+    )
+    page = client.get(f"/courses/{course.slug}/").content.decode()
+    assert "¥6,000" in page
+    assert "Sen Rikyu" in page
+    assert course.description in page
+
+
+@pytest.mark.django_db
+def test_unpublished_course_is_hidden_from_everyone_but_its_seller(client, buyer):
+    course = CourseFactory(is_published=False)
+    assert client.get(f"/courses/{course.slug}/").status_code == 404
+    client.force_login(buyer)
+    assert client.get(f"/courses/{course.slug}/").status_code == 404
+    client.force_login(course.seller)
+    assert client.get(f"/courses/{course.slug}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_seller_creates_a_course_priced_in_minor_units(client, seller):
+    client.force_login(seller)
+    response = client.post("/courses/new/", course_form_data())
+    assert response.status_code == 302
+    course = Course.objects.get(title="Async Python")
+    assert (course.price_amount, course.currency, course.seller) == (2550, "usd", seller)
+    assert course.is_published
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"title": ""}, "title", "This field is required."),
+        ({"price": "0.10"}, "price", "greater than or equal to 0.50"),
+        ({"price": "10.5", "currency": "jpy"}, "price", "at most 0 decimal places"),
+        ({"price": "abc"}, "price", "Enter a number."),
+        ({"currency": "xyz"}, "currency", "Select a valid choice"),
+    ],
+)
+def test_invalid_course_form_shows_field_errors_and_saves_nothing(
+    client, seller, overrides, field, message
+):
+    client.force_login(seller)
+    response = client.post("/courses/new/", course_form_data(**overrides))
+    assert response.status_code == 200
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not Course.objects.exists()
+
+
+@pytest.mark.django_db
+def test_buyers_cannot_create_courses(client, buyer):
+    client.force_login(buyer)
+    assert client.get("/courses/new/").status_code == 403
+    assert client.post("/courses/new/", course_form_data()).status_code == 403
+    assert not Course.objects.exists()
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/courses/new/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_seller_edits_and_unpublishes_their_course(client):
+    course = CourseFactory(price_amount=1000)
+    client.force_login(course.seller)
+    response = client.post(
+        f"/courses/{course.slug}/edit/",
+        course_form_data(title="Renamed", price="12.00", is_published=""),
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert (course.title, course.price_amount, course.is_published) == ("Renamed", 1200, False)
+
+
+@pytest.mark.django_db
+def test_another_seller_cannot_edit_a_course(client):
+    course = CourseFactory(title="Mine")
+    client.force_login(SellerFactory())
+    assert client.get(f"/courses/{course.slug}/edit/").status_code == 404
+    assert client.post(f"/courses/{course.slug}/edit/", course_form_data()).status_code == 404
+    course.refresh_from_db()
+    assert course.title == "Mine"
+
+
+@pytest.mark.django_db
+def test_my_courses_lists_drafts_and_says_why_a_course_cannot_sell(client, seller):
+    CourseFactory(seller=seller, title="Draft here", is_published=False)
+    client.force_login(seller)
+    page = client.get("/courses/mine/").content.decode()
+    assert "Draft here" in page
+    assert "Connect a Stripe account to start selling." in page
+
+
+@pytest.mark.django_db
+def test_course_of_an_unconnected_seller_is_not_available_yet(client):
+    course = CourseFactory()
+    page = client.get(f"/courses/{course.slug}/").content.decode()
+    assert "Not available yet" in page

@@ -1,0 +1,43 @@
+"""The project's boundaries, checked the way a reviewer would: by reading the code."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCT_APPS = ["accounts", "catalog", "checkout", "dashboards", "site_config"]
+
+
+def _imported_modules(app: str) -> set[str]:
+    modules = set()
+    for path in (ROOT / app).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules.add(node.module)
+    return modules
+
+
+def test_ruff_refuses_stripe_imports_outside_the_gateways():
+    def lint(filename: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "ruff", "check", "--stdin-filename", filename, "-"],
+            input="import stripe\n\nclient = stripe.StripeClient\n",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+
+    refused = lint("catalog/views.py")
+    assert refused.returncode == 1
+    assert "TID251" in refused.stdout
+    assert lint("checkout/stripe_payments.py").returncode == 0
+
+
+def test_product_apps_never_import_the_sandbox():
+    for app in PRODUCT_APPS:
+        offending = {m for m in _imported_modules(app) if m.split(".")[0] == "stripe_sandbox"}
+        # site_config may name the sandbox's router as a string, never import it.
+        assert not offending, f"{app} imports {offending}"

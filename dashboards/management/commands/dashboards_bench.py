@@ -68,7 +68,7 @@ class Command(BaseCommand):
         parser.add_argument("--large", type=int, default=100_000)
         parser.add_argument("--sellers", type=int, default=50)
         parser.add_argument("--buyers", type=int, default=20_000)
-        parser.add_argument("--repeats", type=int, default=40)
+        parser.add_argument("--repeats", type=int, default=60)
         parser.add_argument(
             "--keep", action="store_true", help="Keep the databases afterwards, to EXPLAIN queries."
         )

@@ -59,7 +59,8 @@ def revenue_bar_chart(*, series: RevenueSeries) -> BarChart:
                 width=round(slot * (1 - GAP_RATIO), 2),
                 height=round(height, 2),
                 label=f"{_day_label(series, point.day)}: "
-                f"{format_money(point.gross, series.currency)} ({point.count} sales)",
+                f"{format_money(point.gross, series.currency)} "
+                f"({point.count} sale{'' if point.count == 1 else 's'})",
             )
         )
     unit = "month" if series.by_month else "day"

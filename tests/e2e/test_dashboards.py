@@ -63,7 +63,7 @@ def test_seller_filters_and_pages_sales_without_reloading_and_back_restores(
 
     page.get_by_label("Status").select_option("refunded")
     expect(page).to_have_url(re.compile(r"status=refunded"))
-    expect(page.get_by_text("1 sale match.")).to_be_visible()
+    expect(page.get_by_text("1 sale matches.")).to_be_visible()
     expect(_sales_rows(page)).to_have_count(2)
 
     page.get_by_role("link", name=re.compile(r"^Amount")).click()
@@ -145,7 +145,7 @@ def test_buyer_filters_purchases_without_reloading(page, live_server, sign_in, b
     page.get_by_label("Course title").press("Enter")
 
     expect(page).to_have_url(re.compile(r"q=water"))
-    expect(page.get_by_text("1 purchase match.")).to_be_visible()
+    expect(page.get_by_text("1 purchase matches.")).to_be_visible()
     expect(page.get_by_role("cell", name="Watercolour basics")).to_be_visible()
     assert page.evaluate("window.pageLoadMarker") == "first load"
     page.get_by_role("link", name=re.compile("^Receipt")).click()

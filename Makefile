@@ -12,13 +12,14 @@ RUN_ENV := DJANGO_DEBUG=1 EMAIL_MODE=console PORT=$(PORT)
 # The same rule as settings.py: no key, or a sandbox key, means the embedded Stripe sandbox.
 SANDBOX_MODE := [[ -z "$${STRIPE_SECRET_KEY:-}" || "$${STRIPE_SECRET_KEY}" == sk_test_sandbox* ]]
 
-.PHONY: help run test test-fast e2e lint format setup migrate demo lock clean check-deploy
+.PHONY: help run test test-fast e2e lint format setup migrate demo lock clean check-deploy bench
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://127.0.0.1:$(PORT) with the task worker"
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
 	@echo "make lint   - ruff (style, imports, the Stripe gateway rule)"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
+	@echo "make bench  - time the dashboards at 1,000 and 100,000 sales (throwaway database; DATABASE_URL picks the engine)"
 
 $(PYTHON):
 	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -54,6 +55,10 @@ lint: setup
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=site_config.settings_test $(PYTHON) manage.py makemigrations --check --dry-run
+
+# Seeds and times throwaway test databases only, never the database DATABASE_URL names.
+bench: setup
+	DJANGO_SETTINGS_MODULE=site_config.settings_test $(PYTHON) -W ignore::UserWarning manage.py dashboards_bench $(BENCH_ARGS)
 
 # A production-like environment (real-looking keys, debug off) must pass Django's deploy checks
 # and build the compressed, hashed static files.

@@ -60,6 +60,34 @@ class Order(models.Model):
             models.Index(fields=["seller", "paid_at"], name="order_seller_paid"),
             models.Index(fields=["buyer", "created_at"], name="order_buyer_created"),
             models.Index(fields=["status", "paid_at"], name="order_status_paid"),
+            # Dashboards: the money columns ride along so period totals read only the index.
+            models.Index(
+                fields=[
+                    "seller",
+                    "paid_at",
+                    "currency",
+                    "amount",
+                    "fee_amount",
+                    "refunded_amount",
+                    "course",
+                ],
+                name="order_seller_paid_totals",
+            ),
+            models.Index(
+                fields=[
+                    "paid_at",
+                    "currency",
+                    "amount",
+                    "fee_amount",
+                    "refunded_amount",
+                    "charge_type",
+                    "seller",
+                ],
+                name="order_paid_totals",
+            ),
+            models.Index(fields=["buyer", "paid_at"], name="order_buyer_paid"),
+            # The seller's sales table sorted by amount reads one page, not every sale.
+            models.Index(fields=["seller", "amount", "id"], name="order_seller_amount"),
         ]
 
     def __str__(self) -> str:
@@ -139,7 +167,11 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["order", "created_at"])]
+        indexes = [
+            models.Index(fields=["order", "created_at"]),
+            # The platform dashboard totals refunds by the day they were made.
+            models.Index(fields=["created_at"], name="refund_created"),
+        ]
 
     def __str__(self) -> str:
         return f"Refund {self.stripe_refund_id or self.pk} of order {self.order_id}"

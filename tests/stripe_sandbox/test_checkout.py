@@ -4,6 +4,8 @@ import pytest
 import requests
 import stripe
 
+from stripe_sandbox import store
+from stripe_sandbox.routers import SANDBOX_DATABASE
 from stripe_sandbox.webhooks import wait_for_deliveries
 from tests.stripe_sandbox.payment_helpers import (
     CANCEL_URL,
@@ -362,3 +364,26 @@ def test_bank_debit_that_fails_emits_async_payment_failed(sdk, receiver, client)
     assert (failed.status, failed.payment_status) == ("complete", "unpaid")
     assert failed.payment_intent.status == "requires_payment_method"
     assert "checkout.session.async_payment_failed" in events_by_type(receiver)
+
+
+def test_expand_line_items_on_retrieve(sdk):
+    session = create_session(sdk, items=[one_time_item(amount=700, name="Slides")])
+
+    expanded = sdk.v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]})
+
+    assert [item.description for item in expanded.line_items.data] == ["Slides"]
+
+
+def test_session_past_its_expiry_expires_when_looked_at(sdk, receiver):
+    session = create_session(sdk)
+    # Time travel: the session's expires_at moves into the past, as if 24 hours went by.
+    row = store.objects().get(id=session.id)
+    row.data["expires_at"] = int(time.time()) - 1
+    row.save(using=SANDBOX_DATABASE)
+
+    seen = sdk.v1.checkout.sessions.retrieve(session.id)
+    wait_for_deliveries()
+
+    assert seen.status == "expired"
+    assert "has expired" in requests.get(session.url, timeout=5).text
+    assert len(events_by_type(receiver)["checkout.session.expired"]) == 1

@@ -1,0 +1,89 @@
+"""Bar charts drawn on the server as SVG geometry; the template turns it into markup.
+
+No chart library and no JavaScript: the chart is an image with a text alternative, and the same
+numbers are in a table next to it for screen readers and for anyone who wants exact values.
+"""
+
+from dataclasses import dataclass
+
+from catalog.money import format_money
+from dashboards.selectors import RevenueSeries
+
+WIDTH = 600
+HEIGHT = 200
+TOP = 12
+BOTTOM = 24  # room for the first and last date under the bars
+GAP_RATIO = 0.2
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    currency: str
+    width: int
+    height: int
+    baseline: float
+    bars: list[Bar]
+    first_label: str
+    last_label: str
+    max_label: str
+    title: str
+    description: str
+
+
+def _day_label(series: RevenueSeries, day) -> str:
+    return f"{day:%b %Y}" if series.by_month else f"{day:%d %b %Y}"
+
+
+def revenue_bar_chart(*, series: RevenueSeries) -> BarChart:
+    points = series.points
+    plot_height = HEIGHT - TOP - BOTTOM
+    baseline = HEIGHT - BOTTOM
+    highest = max((point.gross for point in points), default=0)
+    slot = WIDTH / max(len(points), 1)
+    bars = []
+    for index, point in enumerate(points):
+        height = plot_height * point.gross / highest if highest else 0
+        bars.append(
+            Bar(
+                x=round(index * slot + slot * GAP_RATIO / 2, 2),
+                y=round(baseline - height, 2),
+                width=round(slot * (1 - GAP_RATIO), 2),
+                height=round(height, 2),
+                label=f"{_day_label(series, point.day)}: "
+                f"{format_money(point.gross, series.currency)} "
+                f"({point.count} sale{'' if point.count == 1 else 's'})",
+            )
+        )
+    unit = "month" if series.by_month else "day"
+    best = max(points, key=lambda point: point.gross, default=None)
+    description = (
+        f"Gross sales per {unit} in {series.currency.upper()} from "
+        f"{_day_label(series, points[0].day)} to {_day_label(series, points[-1].day)}: "
+        f"{format_money(series.total, series.currency)} in total"
+    )
+    if best is not None and best.gross:
+        description += (
+            f"; best {unit} {_day_label(series, best.day)} with "
+            f"{format_money(best.gross, series.currency)}"
+        )
+    return BarChart(
+        currency=series.currency,
+        width=WIDTH,
+        height=HEIGHT,
+        baseline=baseline,
+        bars=bars,
+        first_label=_day_label(series, points[0].day),
+        last_label=_day_label(series, points[-1].day),
+        max_label=format_money(highest, series.currency),
+        title=f"Gross sales per {unit} ({series.currency.upper()})",
+        description=description + ".",
+    )

@@ -1,0 +1,83 @@
+"""GET forms for the dashboards. Invalid values are ignored field by field, never an error page."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from dashboards.periods import DEFAULT_PERIOD, PERIOD_LABELS, Period, period_resolve
+from dashboards.selectors import DEFAULT_SALE_SORT, SALE_SORTS, SALE_STATUS_CHOICES, SaleFilters
+
+SORT_CHOICES = [(key, key) for name in SALE_SORTS for key in (name, f"-{name}")]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(label="Period", choices=list(PERIOD_LABELS.items()), required=False)
+    start = forms.DateField(label="From", required=False, widget=DateInput)
+    end = forms.DateField(label="To", required=False, widget=DateInput)
+
+    def __init__(self, data=None, **kwargs):
+        if data is not None and not data.get("period"):
+            # So the menu shows the period the page is actually showing.
+            data = data.copy()
+            data["period"] = DEFAULT_PERIOD
+        super().__init__(data, **kwargs)
+
+    def period_for(self, *, zone: ZoneInfo, now: dt.datetime) -> Period:
+        self.is_valid()
+        data = self.cleaned_data
+        key = data.get("period") or DEFAULT_PERIOD
+        if key == "custom" and not (data.get("start") and data.get("end")):
+            key = DEFAULT_PERIOD
+        return period_resolve(
+            key=key, zone=zone, now=now, first_day=data.get("start"), last_day=data.get("end")
+        )
+
+
+class PurchaseFilterForm(forms.Form):
+    q = forms.CharField(label="Course title", required=False, max_length=100)
+    status = forms.ChoiceField(
+        label="Status", choices=[("", "Any status"), *SALE_STATUS_CHOICES], required=False
+    )
+    date_from = forms.DateField(label="Paid from", required=False, widget=DateInput)
+    date_to = forms.DateField(label="Paid until", required=False, widget=DateInput)
+
+    def filters(self, *, zone: ZoneInfo) -> SaleFilters:
+        self.is_valid()
+        data = self.cleaned_data
+        return SaleFilters(
+            zone=zone,
+            status=data.get("status") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            search=(data.get("q") or "").strip(),
+        )
+
+
+class SaleFilterForm(PurchaseFilterForm):
+    q = forms.CharField(label="Buyer email", required=False, max_length=100)
+    course = forms.TypedChoiceField(label="Course", coerce=int, required=False, empty_value=None)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
+
+    field_order = ["course", "status", "date_from", "date_to", "q"]
+
+    def __init__(self, *args, courses: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["course"].choices = [("", "All courses"), *courses]
+
+    def filters(self, *, zone: ZoneInfo) -> SaleFilters:
+        base = super().filters(zone=zone)
+        data = self.cleaned_data
+        return SaleFilters(
+            zone=zone,
+            course_id=data.get("course"),
+            status=base.status,
+            date_from=base.date_from,
+            date_to=base.date_to,
+            search=base.search,
+            sort=data.get("sort") or DEFAULT_SALE_SORT,
+        )

@@ -1,0 +1,518 @@
+"""Reads behind the dashboards. Every figure is a database aggregate grouped by currency.
+
+Amounts in different currencies are never added together: each function returns one row per
+currency (or per currency and something else), and the pages show them side by side.
+
+A sale is an order with `paid_at` set, whatever happened to it afterwards (paid, partially
+refunded, refunded or disputed). Refunds are counted against the period of the sale they refund.
+Platform fees are shown as charged; a fee Stripe returns along with a refund is not deducted.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+
+from accounts.models import User
+from checkout.models import Order, Refund
+from dashboards.periods import Period, local_midnight
+
+SALES_PER_PAGE = 25
+NEW_SALES_LIMIT = 20
+# Longer periods are charted by month so the chart and its table stay readable.
+DAILY_CHART_MAX_DAYS = 92
+
+OWNED_STATUSES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+REFUNDABLE_STATUSES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+SALE_STATUS_CHOICES = [
+    (status.value, status.label)
+    for status in (
+        Order.Status.PAID,
+        Order.Status.PARTIALLY_REFUNDED,
+        Order.Status.REFUNDED,
+        Order.Status.DISPUTED,
+    )
+]
+# Sort keys offered in the URL, each mapped to columns ending in a unique tie-breaker.
+SALE_SORTS = {
+    "date": ("paid_at", "id"),
+    "amount": ("amount", "id"),
+    "course": ("course__title", "id"),
+    "buyer": ("buyer__email", "id"),
+    "status": ("status", "id"),
+}
+DEFAULT_SALE_SORT = "-date"
+
+
+def _zero(expression):
+    return Coalesce(expression, 0)
+
+
+def _sales() -> QuerySet[Order]:
+    return Order.objects.filter(paid_at__isnull=False)
+
+
+def _in_period(sales: QuerySet[Order], period: Period) -> QuerySet[Order]:
+    if period.is_all_time:
+        return sales
+    return sales.filter(paid_at__gte=period.start, paid_at__lt=period.end)
+
+
+def _percent_change(current: int, previous: int) -> Decimal | None:
+    if not previous:
+        return None
+    change = Decimal(current - previous) * 100 / Decimal(previous)
+    return change.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _average(total: int, count: int) -> int:
+    """Mean in whole minor units, rounded half up."""
+    return (2 * total + count) // (2 * count) if count else 0
+
+
+@dataclass(frozen=True)
+class SalesKpis:
+    currency: str
+    count: int
+    gross: int
+    fees: int
+    refunds: int
+    previous_count: int | None = None
+    previous_gross: int | None = None
+    previous_net: int | None = None
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.fees - self.refunds
+
+    @property
+    def average(self) -> int:
+        return _average(self.gross, self.count)
+
+    @property
+    def gross_change(self) -> Decimal | None:
+        return (
+            None
+            if self.previous_gross is None
+            else _percent_change(self.gross, self.previous_gross)
+        )
+
+    @property
+    def net_change(self) -> Decimal | None:
+        return None if self.previous_net is None else _percent_change(self.net, self.previous_net)
+
+    @property
+    def count_change(self) -> Decimal | None:
+        return (
+            None
+            if self.previous_count is None
+            else _percent_change(self.count, self.previous_count)
+        )
+
+
+def _kpis(sales: QuerySet[Order], period: Period) -> list[SalesKpis]:
+    """One query: this period's totals and the previous period's, per currency."""
+    previous = period.previous
+    if previous is None:
+        rows = (
+            sales.values("currency")
+            .annotate(
+                count=Count("id"),
+                gross=_zero(Sum("amount")),
+                fees=_zero(Sum("fee_amount")),
+                refunds=_zero(Sum("refunded_amount")),
+            )
+            .order_by("currency")
+        )
+        return [SalesKpis(**row) for row in rows]
+    now = Q(paid_at__gte=period.start)
+    before = Q(paid_at__lt=period.start)
+    rows = (
+        sales.filter(paid_at__gte=previous.start, paid_at__lt=period.end)
+        .values("currency")
+        .annotate(
+            count=Count("id", filter=now),
+            gross=_zero(Sum("amount", filter=now)),
+            fees=_zero(Sum("fee_amount", filter=now)),
+            refunds=_zero(Sum("refunded_amount", filter=now)),
+            previous_count=Count("id", filter=before),
+            previous_gross=_zero(Sum("amount", filter=before)),
+            previous_fees=_zero(Sum("fee_amount", filter=before)),
+            previous_refunds=_zero(Sum("refunded_amount", filter=before)),
+        )
+        .order_by("currency")
+    )
+    return [
+        SalesKpis(
+            currency=row["currency"],
+            count=row["count"],
+            gross=row["gross"],
+            fees=row["fees"],
+            refunds=row["refunds"],
+            previous_count=row["previous_count"],
+            previous_gross=row["previous_gross"],
+            previous_net=row["previous_gross"] - row["previous_fees"] - row["previous_refunds"],
+        )
+        for row in rows
+    ]
+
+
+def sale_kpis_for_seller(*, seller: User, period: Period) -> list[SalesKpis]:
+    return _kpis(_sales().filter(seller=seller), period)
+
+
+@dataclass(frozen=True)
+class RevenuePoint:
+    day: dt.date
+    count: int
+    gross: int
+    refunds: int
+
+
+@dataclass(frozen=True)
+class RevenueSeries:
+    currency: str
+    by_month: bool
+    points: list[RevenuePoint] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(point.gross for point in self.points)
+
+
+def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def sale_revenue_series_for_seller(
+    *, seller: User, period: Period, today: dt.date
+) -> list[RevenueSeries]:
+    """Gross sales per local day (per month for long periods), one series per currency.
+
+    Days without sales are filled in with zeros so the chart's bars line up with the calendar.
+    """
+    by_month = period.days is None or period.days > DAILY_CHART_MAX_DAYS
+    truncate = TruncMonth if by_month else TruncDate
+    rows = (
+        _in_period(_sales().filter(seller=seller), period)
+        .annotate(bucket=truncate("paid_at", tzinfo=period.zone))
+        .values("bucket", "currency")
+        .annotate(
+            count=Count("id"),
+            gross=_zero(Sum("amount")),
+            refunds=_zero(Sum("refunded_amount")),
+        )
+        .order_by("bucket", "currency")
+    )
+    found: dict[str, dict[dt.date, RevenuePoint]] = defaultdict(dict)
+    for row in rows:
+        bucket = row["bucket"]
+        if isinstance(bucket, dt.datetime):
+            bucket = bucket.astimezone(period.zone).date()
+        found[row["currency"]][bucket] = RevenuePoint(
+            day=bucket, count=row["count"], gross=row["gross"], refunds=row["refunds"]
+        )
+    if not found:
+        return []
+    first = period.first_day or min(day for points in found.values() for day in points)
+    last = period.last_day or today
+    if by_month:
+        buckets = _month_starts(first, last)
+    else:
+        buckets = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    return [
+        RevenueSeries(
+            currency=currency,
+            by_month=by_month,
+            points=[
+                points.get(day, RevenuePoint(day=day, count=0, gross=0, refunds=0))
+                for day in buckets
+            ],
+        )
+        for currency, points in sorted(found.items())
+    ]
+
+
+@dataclass(frozen=True)
+class CourseTotals:
+    course_id: int
+    title: str
+    currency: str
+    count: int
+    gross: int
+    fees: int
+    refunds: int
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.fees - self.refunds
+
+
+def sale_totals_by_course_for_seller(*, seller: User, period: Period) -> list[CourseTotals]:
+    rows = (
+        _in_period(_sales().filter(seller=seller), period)
+        .values("course_id", "course__title", "currency")
+        .annotate(
+            count=Count("id"),
+            gross=_zero(Sum("amount")),
+            fees=_zero(Sum("fee_amount")),
+            refunds=_zero(Sum("refunded_amount")),
+        )
+        .order_by("course__title", "course_id", "currency")
+    )
+    return [
+        CourseTotals(
+            course_id=row["course_id"],
+            title=row["course__title"],
+            currency=row["currency"],
+            count=row["count"],
+            gross=row["gross"],
+            fees=row["fees"],
+            refunds=row["refunds"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SaleFilters:
+    """What the sales and purchases tables are narrowed to; dates are local, inclusive."""
+
+    zone: ZoneInfo
+    course_id: int | None = None
+    status: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    search: str = ""
+    sort: str = DEFAULT_SALE_SORT
+
+
+def _filtered(sales: QuerySet[Order], filters: SaleFilters) -> QuerySet[Order]:
+    if filters.course_id:
+        sales = sales.filter(course_id=filters.course_id)
+    if filters.status:
+        sales = sales.filter(status=filters.status)
+    if filters.date_from:
+        sales = sales.filter(paid_at__gte=local_midnight(filters.date_from, filters.zone))
+    if filters.date_to:
+        next_day = filters.date_to + dt.timedelta(days=1)
+        sales = sales.filter(paid_at__lt=local_midnight(next_day, filters.zone))
+    return sales
+
+
+def _sorted(sales: QuerySet[Order], sort: str) -> QuerySet[Order]:
+    descending = sort.startswith("-")
+    columns = SALE_SORTS.get(sort.lstrip("-"), SALE_SORTS["date"])
+    if sort.lstrip("-") not in SALE_SORTS:
+        descending = True
+    return sales.order_by(*(f"-{column}" if descending else column for column in columns))
+
+
+def sale_list_for_seller(*, seller: User, filters: SaleFilters) -> QuerySet[Order]:
+    sales = _filtered(_sales().filter(seller=seller), filters)
+    if filters.search:
+        sales = sales.filter(buyer__email__icontains=filters.search)
+    sales = sales.select_related("course", "buyer").annotate(
+        net=F("amount") - F("fee_amount") - F("refunded_amount")
+    )
+    return _sorted(sales, filters.sort)
+
+
+def sale_course_choices_for_seller(*, seller: User) -> list[tuple[int, str]]:
+    return list(seller.courses.order_by("title", "id").values_list("id", "title"))
+
+
+def sale_latest_paid_at_for_seller(*, seller: User) -> dt.datetime | None:
+    return _sales().filter(seller=seller).aggregate(latest=Max("paid_at"))["latest"]
+
+
+def sale_list_new_for_seller(*, seller: User, since: dt.datetime | None) -> list[Order]:
+    """Sales paid after `since`, newest first: what the open dashboard has not shown yet."""
+    sales = _sales().filter(seller=seller)
+    if since is not None:
+        sales = sales.filter(paid_at__gt=since)
+    return list(
+        sales.select_related("course", "buyer").order_by("-paid_at", "-id")[:NEW_SALES_LIMIT]
+    )
+
+
+def sale_get_visible(*, pk: int, user: User) -> Order | None:
+    """A sale its seller or staff may open; None for anyone else, so its existence does not leak."""
+    sales = _sales().select_related("course", "buyer", "seller")
+    if not user.is_staff:
+        sales = sales.filter(seller=user)
+    return sales.filter(pk=pk).first()
+
+
+def refund_list_for_order(*, order: Order) -> list[Refund]:
+    return list(order.refunds.order_by("created_at", "id"))
+
+
+# --- Buyer -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpendingTotal:
+    currency: str
+    count: int
+    paid: int
+    refunded: int
+
+    @property
+    def spent(self) -> int:
+        return self.paid - self.refunded
+
+
+def purchase_list_for_buyer(*, buyer: User, filters: SaleFilters) -> QuerySet[Order]:
+    purchases = _filtered(_sales().filter(buyer=buyer), filters)
+    if filters.search:
+        purchases = purchases.filter(course__title__icontains=filters.search)
+    return purchases.select_related("course", "seller").order_by("-paid_at", "-id")
+
+
+def purchase_totals_for_buyer(*, buyer: User) -> list[SpendingTotal]:
+    rows = (
+        _sales()
+        .filter(buyer=buyer)
+        .values("currency")
+        .annotate(
+            count=Count("id"), paid=_zero(Sum("amount")), refunded=_zero(Sum("refunded_amount"))
+        )
+        .order_by("currency")
+    )
+    return [SpendingTotal(**row) for row in rows]
+
+
+def purchase_get_visible(*, pk: int, user: User) -> Order | None:
+    """A purchase its buyer or staff may open; None for anyone else."""
+    purchases = _sales().select_related("course", "seller", "buyer")
+    if not user.is_staff:
+        purchases = purchases.filter(buyer=user)
+    return purchases.filter(pk=pk).first()
+
+
+# --- Platform (staff) -----------------------------------------------------------------------
+
+
+def platform_kpis(*, period: Period) -> list[SalesKpis]:
+    return _kpis(_sales(), period)
+
+
+@dataclass(frozen=True)
+class FeeTotal:
+    charge_type: str
+    charge_type_label: str
+    currency: str
+    count: int
+    fees: int
+
+
+def platform_fees_by_charge_type(*, period: Period) -> list[FeeTotal]:
+    labels = dict(Order.ChargeType.choices)
+    rows = (
+        _in_period(_sales(), period)
+        .values("charge_type", "currency")
+        .annotate(count=Count("id"), fees=_zero(Sum("fee_amount")))
+        .order_by("charge_type", "currency")
+    )
+    return [
+        FeeTotal(charge_type_label=labels.get(row["charge_type"], row["charge_type"]), **row)
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SellerTotal:
+    seller_id: int
+    email: str
+    name: str
+    currency: str
+    count: int
+    gross: int
+    fees: int
+
+
+def platform_top_sellers(*, period: Period, limit: int = 10) -> list[SellerTotal]:
+    """Sellers with the most sales, one row per seller and currency (counts compare; money not)."""
+    rows = (
+        _in_period(_sales(), period)
+        .values("seller_id", "seller__email", "seller__full_name", "currency")
+        .annotate(count=Count("id"), gross=_zero(Sum("amount")), fees=_zero(Sum("fee_amount")))
+        .order_by("-count", "seller__email", "currency")[:limit]
+    )
+    return [
+        SellerTotal(
+            seller_id=row["seller_id"],
+            email=row["seller__email"],
+            name=row["seller__full_name"],
+            currency=row["currency"],
+            count=row["count"],
+            gross=row["gross"],
+            fees=row["fees"],
+        )
+        for row in rows
+    ]
+
+
+def _pending_sellers() -> QuerySet[User]:
+    return User.objects.filter(is_seller=True).filter(
+        Q(stripe_account__isnull=True)
+        | Q(stripe_account__charges_enabled=False)
+        | Q(stripe_account__disconnected_at__isnull=False)
+    )
+
+
+def platform_pending_sellers(*, limit: int = 20) -> tuple[list[User], int]:
+    """Sellers who cannot take payments yet (no account, charges off, or disconnected)."""
+    sellers = _pending_sellers()
+    page = list(sellers.select_related("stripe_account").order_by("date_joined", "id")[:limit])
+    return page, sellers.count()
+
+
+@dataclass(frozen=True)
+class RefundTotal:
+    currency: str
+    count: int
+    amount: int
+
+
+def platform_refund_totals(*, period: Period) -> list[RefundTotal]:
+    """Refunds made in the period (by refund date), per currency."""
+    refunds = Refund.objects.all()
+    if not period.is_all_time:
+        refunds = refunds.filter(created_at__gte=period.start, created_at__lt=period.end)
+    rows = (
+        refunds.values("currency")
+        .annotate(count=Count("id"), amount=_zero(Sum("amount")))
+        .order_by("currency")
+    )
+    return [RefundTotal(**row) for row in rows]
+
+
+def platform_dispute_totals() -> list[RefundTotal]:
+    """Sales disputed right now, per currency, whenever they were made."""
+    rows = (
+        _sales()
+        .filter(status=Order.Status.DISPUTED)
+        .values("currency")
+        .annotate(count=Count("id"), amount=_zero(Sum("amount")))
+        .order_by("currency")
+    )
+    return [RefundTotal(**row) for row in rows]
+
+
+def platform_recent_disputes(*, limit: int = 10) -> list[Order]:
+    return list(
+        _sales()
+        .filter(status=Order.Status.DISPUTED)
+        .select_related("course", "seller", "buyer")
+        .order_by("-paid_at", "-id")[:limit]
+    )

@@ -1,0 +1,280 @@
+import datetime as dt
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required as django_login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
+
+from dashboards.charts import revenue_bar_chart
+from dashboards.exports import sale_csv_lines
+from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
+from dashboards.periods import zone_for
+from dashboards.selectors import (
+    OWNED_STATUSES,
+    REFUNDABLE_STATUSES,
+    SALES_PER_PAGE,
+    platform_dispute_totals,
+    platform_fees_by_charge_type,
+    platform_kpis,
+    platform_pending_sellers,
+    platform_recent_disputes,
+    platform_refund_totals,
+    platform_top_sellers,
+    purchase_get_visible,
+    purchase_list_for_buyer,
+    purchase_totals_for_buyer,
+    refund_list_for_order,
+    sale_course_choices_for_seller,
+    sale_get_visible,
+    sale_kpis_for_seller,
+    sale_latest_paid_at_for_seller,
+    sale_list_for_seller,
+    sale_list_new_for_seller,
+    sale_revenue_series_for_seller,
+    sale_totals_by_course_for_seller,
+)
+
+# Columns of the sales table a seller can sort by; money and dates sort newest/largest first.
+SORT_COLUMNS = [
+    ("date", "Date"),
+    ("course", "Course"),
+    ("buyer", "Buyer"),
+    ("amount", "Amount"),
+    ("status", "Status"),
+]
+DESCENDING_FIRST = {"date", "amount"}
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def login_required(view):
+    """Django's login_required, except that an htmx request (a table swap, the new-sales poll)
+    sends the whole window to the login page instead of swapping the login form into a table."""
+    plain = django_login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            back_to = request.htmx.current_url_abs_path or request.get_full_path()
+            return HttpResponseClientRedirect(redirect_to_login(back_to).url)
+        return plain(request, *args, **kwargs)
+
+    return wrapper
+
+
+def seller_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_seller:
+            raise PermissionDenied("Only sellers have a sales dashboard.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view):
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff see the platform dashboard.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _wants_fragment(request) -> bool:
+    # A history restore after a cache miss replaces the whole body, so it needs the full page.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _render(request, template: str, context: dict, *, zone) -> HttpResponse:
+    with timezone.override(zone):
+        response = render(request, template, context)
+    # The same URL answers with a page or a fragment, so caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _micros(moment: dt.datetime | None) -> int:
+    return 0 if moment is None else (moment - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _sort_columns(current: str) -> list[dict]:
+    active_key, descending = current.lstrip("-"), current.startswith("-")
+    columns = []
+    for key, label in SORT_COLUMNS:
+        active = key == active_key
+        if active:
+            next_sort = key if descending else f"-{key}"
+        else:
+            next_sort = f"-{key}" if key in DESCENDING_FIRST else key
+        columns.append(
+            {
+                "key": key,
+                "label": label,
+                "next_sort": next_sort,
+                "aria_sort": ("descending" if descending else "ascending") if active else "",
+            }
+        )
+    return columns
+
+
+def _sales_table_context(request) -> dict:
+    seller = request.user
+    zone = zone_for(seller.time_zone)
+    form = SaleFilterForm(request.GET, courses=sale_course_choices_for_seller(seller=seller))
+    filters = form.filters(zone=zone)
+    sales = sale_list_for_seller(seller=seller, filters=filters)
+    return {
+        "zone": zone,
+        "filters": filters,
+        "filter_form": form,
+        "sales": sales,
+        "page": Paginator(sales, SALES_PER_PAGE).get_page(request.GET.get("page")),
+        "sort_columns": _sort_columns(filters.sort),
+        "period_params": {key: request.GET.get(key, "") for key in ("period", "start", "end")},
+    }
+
+
+@seller_required
+@require_GET
+def sales(request):
+    context = _sales_table_context(request)
+    zone = context["zone"]
+    if _wants_fragment(request):
+        return _render(request, "dashboards/sales.html#sales-table", context, zone=zone)
+    seller = request.user
+    now = timezone.now()
+    period_form = PeriodForm(request.GET)
+    period = period_form.period_for(zone=zone, now=now)
+    series = sale_revenue_series_for_seller(
+        seller=seller, period=period, today=now.astimezone(zone).date()
+    )
+    context.update(
+        period_form=period_form,
+        period=period,
+        kpis=sale_kpis_for_seller(seller=seller, period=period),
+        charts=[(revenue_bar_chart(series=one), one) for one in series],
+        course_totals=sale_totals_by_course_for_seller(seller=seller, period=period),
+        since=_micros(sale_latest_paid_at_for_seller(seller=seller)),
+        poll_seconds=getattr(settings, "DASHBOARD_POLL_SECONDS", 15),
+    )
+    return _render(request, "dashboards/sales.html", context, zone=zone)
+
+
+@seller_required
+@require_GET
+def sales_export(request):
+    context = _sales_table_context(request)
+    response = StreamingHttpResponse(
+        sale_csv_lines(sales=context["sales"], zone=context["zone"]),
+        content_type="text/csv; charset=utf-8",
+    )
+    today = timezone.now().astimezone(context["zone"]).date()
+    response["Content-Disposition"] = f'attachment; filename="sales-{today:%Y-%m-%d}.csv"'
+    return response
+
+
+@seller_required
+@require_GET
+def sales_new(request):
+    """Sales paid since the dashboard last looked; 204 (htmx swaps nothing) when there are none."""
+    try:
+        since_micros = int(request.GET.get("since", "0"))
+    except ValueError:
+        return HttpResponseBadRequest("since must be a whole number of microseconds.")
+    since = EPOCH + dt.timedelta(microseconds=max(since_micros, 0))
+    new_sales = sale_list_new_for_seller(seller=request.user, since=since)
+    if not new_sales:
+        return HttpResponse(status=204)
+    context = {
+        "new_sales": new_sales,
+        "since": _micros(new_sales[0].paid_at),
+        "poll_seconds": getattr(settings, "DASHBOARD_POLL_SECONDS", 15),
+    }
+    return _render(
+        request, "dashboards/_new_sales.html", context, zone=zone_for(request.user.time_zone)
+    )
+
+
+@login_required
+@require_GET
+def sale_detail(request, pk: int):
+    user = request.user
+    if not (user.is_seller or user.is_staff):
+        raise PermissionDenied("Only sellers and staff see sales.")
+    order = sale_get_visible(pk=pk, user=user)
+    if order is None:
+        raise Http404("No such sale.")
+    context = {
+        "order": order,
+        "refunds": refund_list_for_order(order=order),
+        "refundable": order.status in REFUNDABLE_STATUSES,
+    }
+    return _render(request, "dashboards/sale_detail.html", context, zone=zone_for(user.time_zone))
+
+
+@login_required
+@require_GET
+def purchases(request):
+    buyer = request.user
+    zone = zone_for(buyer.time_zone)
+    form = PurchaseFilterForm(request.GET)
+    context = {
+        "filter_form": form,
+        "page": Paginator(
+            purchase_list_for_buyer(buyer=buyer, filters=form.filters(zone=zone)), SALES_PER_PAGE
+        ).get_page(request.GET.get("page")),
+        "owned_statuses": OWNED_STATUSES,
+    }
+    if _wants_fragment(request):
+        return _render(request, "dashboards/purchases.html#purchases-table", context, zone=zone)
+    context["totals"] = purchase_totals_for_buyer(buyer=buyer)
+    return _render(request, "dashboards/purchases.html", context, zone=zone)
+
+
+@login_required
+@require_GET
+def purchase_receipt(request, pk: int):
+    order = purchase_get_visible(pk=pk, user=request.user)
+    if order is None:
+        raise Http404("No such purchase.")
+    context = {
+        "order": order,
+        "refunds": refund_list_for_order(order=order),
+        "owned": order.status in OWNED_STATUSES,
+    }
+    return _render(
+        request, "dashboards/receipt.html", context, zone=zone_for(request.user.time_zone)
+    )
+
+
+@staff_required
+@require_GET
+def platform(request):
+    zone = zone_for(request.user.time_zone)
+    period_form = PeriodForm(request.GET)
+    period = period_form.period_for(zone=zone, now=timezone.now())
+    pending_sellers, pending_count = platform_pending_sellers()
+    context = {
+        "period_form": period_form,
+        "period": period,
+        "kpis": platform_kpis(period=period),
+        "fees_by_charge_type": platform_fees_by_charge_type(period=period),
+        "top_sellers": platform_top_sellers(period=period),
+        "pending_sellers": pending_sellers,
+        "pending_count": pending_count,
+        "refund_totals": platform_refund_totals(period=period),
+        "dispute_totals": platform_dispute_totals(),
+        "recent_disputes": platform_recent_disputes(),
+    }
+    return _render(request, "dashboards/platform.html", context, zone=zone)

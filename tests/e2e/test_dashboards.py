@@ -146,7 +146,7 @@ def test_buyer_filters_purchases_without_reloading(page, live_server, sign_in, b
 
     expect(page).to_have_url(re.compile(r"q=water"))
     expect(page.get_by_text("1 purchase matches.")).to_be_visible()
-    expect(page.get_by_role("cell", name="Watercolour basics")).to_be_visible()
+    expect(page.get_by_role("cell", name="Watercolour basics", exact=True)).to_be_visible()
     assert page.evaluate("window.pageLoadMarker") == "first load"
     page.get_by_role("link", name=re.compile("^Receipt")).click()
     expect(page).to_have_title(re.compile("Receipt for order"))

@@ -4,6 +4,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from dashboards.periods import DEFAULT_PERIOD, PERIOD_LABELS, Period, period_resolve
 from dashboards.selectors import DEFAULT_SALE_SORT, SALE_SORTS, SALE_STATUS_CHOICES, SaleFilters
@@ -11,14 +12,32 @@ from dashboards.selectors import DEFAULT_SALE_SORT, SALE_SORTS, SALE_STATUS_CHOI
 SORT_CHOICES = [(key, key) for name in SALE_SORTS for key in (name, f"-{name}")]
 
 
+# Dates outside these are typos or probes. Refusing them keeps period arithmetic (the day after
+# the last, the period before the first) inside what `datetime.date` can represent.
+EARLIEST_DAY = dt.date(1970, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class DayField(forms.DateField):
+    widget = DateInput
+    default_validators = [MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)]
+
+    def widget_attrs(self, widget):
+        return {
+            **super().widget_attrs(widget),
+            "min": EARLIEST_DAY.isoformat(),
+            "max": LATEST_DAY.isoformat(),
+        }
+
+
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(label="Period", choices=list(PERIOD_LABELS.items()), required=False)
-    start = forms.DateField(label="From", required=False, widget=DateInput)
-    end = forms.DateField(label="To", required=False, widget=DateInput)
+    start = DayField(label="From", required=False)
+    end = DayField(label="To", required=False)
 
     def __init__(self, data=None, **kwargs):
         if data is not None and not data.get("period"):
@@ -43,8 +62,8 @@ class PurchaseFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="Status", choices=[("", "Any status"), *SALE_STATUS_CHOICES], required=False
     )
-    date_from = forms.DateField(label="Paid from", required=False, widget=DateInput)
-    date_to = forms.DateField(label="Paid until", required=False, widget=DateInput)
+    date_from = DayField(label="Paid from", required=False)
+    date_to = DayField(label="Paid until", required=False)
 
     def filters(self, *, zone: ZoneInfo) -> SaleFilters:
         self.is_valid()

@@ -190,9 +190,9 @@ def sales_new(request):
     """Sales paid since the dashboard last looked; 204 (htmx swaps nothing) when there are none."""
     try:
         since_micros = int(request.GET.get("since", "0"))
-    except ValueError:
+        since = EPOCH + dt.timedelta(microseconds=max(since_micros, 0))
+    except (ValueError, OverflowError):
         return HttpResponseBadRequest("since must be a whole number of microseconds.")
-    since = EPOCH + dt.timedelta(microseconds=max(since_micros, 0))
     new_sales = sale_list_new_for_seller(seller=request.user, since=since)
     if not new_sales:
         return HttpResponse(status=204)

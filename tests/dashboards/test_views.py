@@ -235,6 +235,42 @@ def test_filters_with_bad_values_are_ignored_not_an_error(client, seller, sale):
     assert SECRET_TITLE in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?period=custom&start=0001-01-01&end=0001-01-01",
+        "?period=custom&start=9999-12-31&end=9999-12-31",
+        "?period=custom&start=0001-01-01&end=9999-12-31",
+        "?date_from=9999-12-31&date_to=9999-12-31",
+        "?date_to=9999-12-31",
+    ],
+)
+@pytest.mark.parametrize(
+    "url_name", ["dashboards:sales", "dashboards:sales-export", "dashboards:purchases"]
+)
+def test_dates_at_the_ends_of_the_calendar_are_ignored_not_an_error(
+    client, seller, sale, url_name, query
+):
+    client.force_login(seller)
+
+    response = client.get(reverse(url_name) + query)
+
+    assert response.status_code == 200
+    if url_name == "dashboards:sales":
+        assert "Last 30 days" in response.content.decode()
+
+
+def test_platform_dashboard_ignores_dates_at_the_ends_of_the_calendar(client, staff_user):
+    client.force_login(staff_user)
+
+    response = client.get(
+        reverse("dashboards:platform") + "?period=custom&start=0001-01-01&end=9999-12-31"
+    )
+
+    assert response.status_code == 200
+    assert "Last 30 days" in response.content.decode()
+
+
 def test_custom_period_shows_only_sales_of_those_days(client, seller):
     course = CourseFactory(seller=seller)
     SaleFactory(course=course, amount=1_234, paid_at=dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC))
@@ -323,6 +359,14 @@ def test_poll_rejects_a_cursor_that_is_not_a_number(client, seller):
     client.force_login(seller)
 
     assert client.get(reverse("dashboards:sales-new") + "?since=abc").status_code == 400
+
+
+def test_poll_rejects_a_cursor_beyond_the_calendar(client, seller):
+    client.force_login(seller)
+
+    response = client.get(reverse("dashboards:sales-new") + "?since=" + "9" * 23)
+
+    assert response.status_code == 400
 
 
 # --- CSV ------------------------------------------------------------------------------------------

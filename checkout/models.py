@@ -151,6 +151,10 @@ class PaymentFacts(Protocol):
 
 
 class Refund(models.Model):
+    # Stripe's statuses for a refund that moved no money; "failed" is also ours when the call
+    # to Stripe itself failed.
+    VOID_STATUSES = ("failed", "canceled")
+
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)

@@ -255,7 +255,7 @@ def order_refundable_amount(*, order: Order) -> int:
     """What may still be refunded: Stripe's refunded total or our own refunds in flight, whichever
     is larger (the webhook that raises `refunded_amount` may not have landed yet)."""
     ours = (
-        order.refunds.exclude(status__in=["failed", "canceled"]).aggregate(total=Sum("amount"))[
+        order.refunds.exclude(status__in=Refund.VOID_STATUSES).aggregate(total=Sum("amount"))[
             "total"
         ]
         or 0
@@ -330,7 +330,7 @@ def _seller_share_of_refund(*, order: Order, amount: int, is_last: bool) -> int:
     """The part of a refund the seller bears: proportional to their share of the price, rounded
     half up; the last refund takes whatever is left of the transfer so reversals add up."""
     reversed_so_far = (
-        order.refunds.exclude(status__in=["failed", "canceled"]).aggregate(
+        order.refunds.exclude(status__in=Refund.VOID_STATUSES).aggregate(
             total=Sum("transfer_reversal_amount")
         )["total"]
         or 0

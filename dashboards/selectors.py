@@ -485,8 +485,8 @@ class RefundTotal:
 
 
 def platform_refund_totals(*, period: Period) -> list[RefundTotal]:
-    """Refunds made in the period (by refund date), per currency."""
-    refunds = Refund.objects.all()
+    """Refunds made in the period (by refund date), per currency; failed attempts left out."""
+    refunds = Refund.objects.exclude(status__in=Refund.VOID_STATUSES)
     if not period.is_all_time:
         refunds = refunds.filter(created_at__gte=period.start, created_at__lt=period.end)
     rows = (

@@ -377,3 +377,14 @@ def test_platform_refunds_by_refund_date_and_open_disputes(course):
 
     assert (refunds.currency, refunds.count, refunds.amount) == ("usd", 1, 4_900)
     assert (disputes.count, disputes.amount) == (1, 4_900)
+
+
+def test_platform_refunds_leave_out_refunds_stripe_never_made(course):
+    sale = SaleFactory(course=course, paid_at=NOW - dt.timedelta(days=2), refunded_amount=1_000)
+    RefundFactory(order=sale, amount=1_000, created_at=NOW)
+    RefundFactory(order=sale, amount=3_900, created_at=NOW, status="failed", stripe_refund_id=None)
+    RefundFactory(order=sale, amount=500, created_at=NOW, status="canceled")
+
+    [refunds] = platform_refund_totals(period=_day(UTC, NOW.date()))
+
+    assert (refunds.count, refunds.amount) == (1, 1_000)

@@ -105,6 +105,8 @@ def test_deauthorize_sends_the_client_id_and_account(stripe_http, stripe_base):
 
     oauth_deauthorize(stripe_account_id="acct_1Gone")
 
+    assert parse_qs(stripe_http.calls[0].request.body)["stripe_user_id"] == ["acct_1Gone"]
+
     assert parse_qs(stripe_http.calls[0].request.body) == {
         "stripe_user_id": ["acct_1Gone"],
         "client_id": ["ca_sandbox_platform"],
@@ -119,6 +121,8 @@ def test_deauthorizing_an_account_already_gone_counts_as_done(stripe_http, strip
     )
 
     oauth_deauthorize(stripe_account_id="acct_1Gone")
+
+    assert parse_qs(stripe_http.calls[0].request.body)["stripe_user_id"] == ["acct_1Gone"]
 
 
 def test_retrieve_reads_status_and_requirements(stripe_http, stripe_base):

@@ -372,6 +372,7 @@ def test_others_cannot_see_or_refund_a_sale(client, who, make_course):
 
     assert client.get(refund_url(order)).status_code == 404
     assert client.post(refund_url(order), {"amount": "1.00"}).status_code == 404
+    assert not order.refunds.exists()
 
 
 def test_yen_refunds_are_whole_yen(client, make_course, monkeypatch):

@@ -129,6 +129,8 @@ def test_a_body_changed_after_signing_is_refused(client, settings, retrieve):
     response = post(client, PLATFORM, payload.replace(b"paid", b"PAID"), signature)
 
     assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+    assert retrieve == []
 
 
 def test_webhooks_accept_only_post(client):

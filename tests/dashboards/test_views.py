@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkout.models import Order
+from dashboards.selectors import SALES_PER_PAGE
 from tests.accounts.factories import SellerFactory
 from tests.catalog.factories import CourseFactory
 from tests.dashboards.factories import PendingOrderFactory, RefundFactory, SaleFactory
@@ -182,6 +183,31 @@ def test_sales_table_fragment_is_only_the_table(client, seller, sale):
     assert 'aria-sort="descending"' in html
     assert '<option value="paid" selected>' in html
     assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "owner", "label"),
+    [
+        ("dashboards:sales", "seller", "Sales pages"),
+        ("dashboards:purchases", "buyer", "Purchase pages"),
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "fragment"])
+def test_tables_page_with_links_that_work_without_javascript(
+    client, seller, buyer, url_name, owner, label, headers
+):
+    course = CourseFactory(seller=seller)
+    SaleFactory.create_batch(SALES_PER_PAGE + 1, course=course, buyer=buyer)
+    client.force_login(seller if owner == "seller" else buyer)
+
+    first = client.get(reverse(url_name) + "?status=paid", **headers).content.decode()
+    second = client.get(reverse(url_name) + "?status=paid&page=2", **headers).content.decode()
+
+    assert f'aria-label="{label}"' in first
+    assert "Page 1 of 2" in first
+    assert 'href="?status=paid&amp;page=2" hx-get="?status=paid&amp;page=2" rel="next"' in first
+    assert "Page 2 of 2" in second
+    assert 'href="?status=paid&amp;page=1" hx-get="?status=paid&amp;page=1" rel="prev"' in second
 
 
 def test_history_restore_gets_the_full_page(client, seller, sale):

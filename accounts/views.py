@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
@@ -62,6 +63,17 @@ def _render_account(request, *, form: ProfileForm | None = None, card_only: bool
     return render(request, "accounts/account.html", {**context, "form": form})
 
 
+def _redirect_to_stripe(request, stripe_url: Callable[[], str]) -> HttpResponse:
+    """Send the seller to the Stripe page `stripe_url` makes, or back to their account page with
+    the reason it could not be made."""
+    try:
+        url = stripe_url()
+    except (StripeConnectRefused, StripeGatewayError) as failure:
+        messages.error(request, failure.user_message)
+        return redirect("accounts:account")
+    return redirect(url)
+
+
 def sellers_only(view):
     """A buyer following a Connect link is told why, and never sent to Stripe."""
 
@@ -91,12 +103,9 @@ def connect_card(request):
 @sellers_only
 @require_GET
 def connect_authorize(request):
-    try:
-        url = stripe_account_oauth_url(seller=request.user, session=request.session)
-    except StripeConnectRefused as error:
-        messages.error(request, error.user_message)
-        return redirect("accounts:account")
-    return redirect(url)
+    return _redirect_to_stripe(
+        request, lambda: stripe_account_oauth_url(seller=request.user, session=request.session)
+    )
 
 
 @login_required
@@ -141,14 +150,12 @@ def connect_onboard(request):
     if not form.is_valid():
         messages.error(request, "Choose an Express or a Custom account.")
         return redirect("accounts:account")
-    try:
-        url = stripe_account_start_onboarding(
+    return _redirect_to_stripe(
+        request,
+        lambda: stripe_account_start_onboarding(
             seller=request.user, account_type=form.cleaned_data["account_type"]
-        )
-    except (StripeConnectRefused, StripeGatewayError) as failure:
-        messages.error(request, failure.user_message)
-        return redirect("accounts:account")
-    return redirect(url)
+        ),
+    )
 
 
 @login_required
@@ -181,24 +188,14 @@ def connect_return(request):
 @require_GET
 def connect_refresh(request):
     """Stripe's onboarding `refresh_url`: the link expired or was used, so issue a fresh one."""
-    try:
-        url = stripe_account_onboarding_link(seller=request.user)
-    except (StripeConnectRefused, StripeGatewayError) as failure:
-        messages.error(request, failure.user_message)
-        return redirect("accounts:account")
-    return redirect(url)
+    return _redirect_to_stripe(request, lambda: stripe_account_onboarding_link(seller=request.user))
 
 
 @login_required
 @sellers_only
 @require_POST
 def connect_dashboard(request):
-    try:
-        url = stripe_account_dashboard_link(seller=request.user)
-    except (StripeConnectRefused, StripeGatewayError) as failure:
-        messages.error(request, failure.user_message)
-        return redirect("accounts:account")
-    return redirect(url)
+    return _redirect_to_stripe(request, lambda: stripe_account_dashboard_link(seller=request.user))
 
 
 @login_required

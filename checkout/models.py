@@ -98,10 +98,6 @@ class Order(models.Model):
         return self.amount - self.fee_amount
 
     @property
-    def refundable_amount(self) -> int:
-        return self.amount - self.refunded_amount
-
-    @property
     def grants_access(self) -> bool:
         return self.status in ACCESS_STATUSES
 

@@ -26,8 +26,6 @@ NEW_SALES_LIMIT = 20
 # Longer periods are charted by month so the chart and its table stay readable.
 DAILY_CHART_MAX_DAYS = 92
 
-OWNED_STATUSES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
-REFUNDABLE_STATUSES = (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
 SALE_STATUS_CHOICES = [
     (status.value, status.label)
     for status in (

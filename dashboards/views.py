@@ -18,8 +18,6 @@ from dashboards.exports import sale_csv_lines
 from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
 from dashboards.periods import zone_for
 from dashboards.selectors import (
-    OWNED_STATUSES,
-    REFUNDABLE_STATUSES,
     SALES_PER_PAGE,
     platform_dispute_totals,
     platform_fees_by_charge_type,
@@ -218,7 +216,7 @@ def sale_detail(request, pk: int):
     context = {
         "order": order,
         "refunds": refund_list_for_order(order=order),
-        "refundable": order.status in REFUNDABLE_STATUSES,
+        "refundable": order.grants_access,
     }
     return _render(request, "dashboards/sale_detail.html", context, zone=zone_for(user.time_zone))
 
@@ -234,7 +232,6 @@ def purchases(request):
         "page": Paginator(
             purchase_list_for_buyer(buyer=buyer, filters=form.filters(zone=zone)), SALES_PER_PAGE
         ).get_page(request.GET.get("page")),
-        "owned_statuses": OWNED_STATUSES,
     }
     if _wants_fragment(request):
         return _render(request, "dashboards/purchases.html#purchases-table", context, zone=zone)
@@ -251,7 +248,7 @@ def purchase_receipt(request, pk: int):
     context = {
         "order": order,
         "refunds": refund_list_for_order(order=order),
-        "owned": order.status in OWNED_STATUSES,
+        "owned": order.grants_access,
     }
     return _render(
         request, "dashboards/receipt.html", context, zone=zone_for(request.user.time_zone)

@@ -312,6 +312,34 @@ def test_custom_period_shows_only_sales_of_those_days(client, seller):
     assert "$99.99" not in kpis
 
 
+def test_only_sales_that_still_grant_access_offer_the_course_and_a_refund(client, seller, buyer):
+    course = CourseFactory(seller=seller)
+    paid = SaleFactory(course=course, buyer=buyer)
+    refunded = SaleFactory(
+        course=CourseFactory(seller=seller, title="Refunded course"),
+        buyer=buyer,
+        status=Order.Status.REFUNDED,
+        refunded_amount=4_900,
+    )
+    paid_content = reverse("catalog:course-content", args=[paid.course.slug])
+    refunded_content = reverse("catalog:course-content", args=[refunded.course.slug])
+
+    client.force_login(buyer)
+    purchases = client.get(reverse("dashboards:purchases")).content.decode()
+    paid_receipt = client.get(reverse("dashboards:purchase-receipt", args=[paid.pk]))
+    refunded_receipt = client.get(reverse("dashboards:purchase-receipt", args=[refunded.pk]))
+    client.force_login(seller)
+    paid_sale = client.get(reverse("dashboards:sale-detail", args=[paid.pk]))
+    refunded_sale = client.get(reverse("dashboards:sale-detail", args=[refunded.pk]))
+
+    assert f'href="{paid_content}"' in purchases
+    assert f'href="{refunded_content}"' not in purchases
+    assert "Open the course" in paid_receipt.content.decode()
+    assert "Open the course" not in refunded_receipt.content.decode()
+    assert reverse("checkout:order-refund", args=[paid.pk]) in paid_sale.content.decode()
+    assert "Refund this sale" not in refunded_sale.content.decode()
+
+
 def test_sale_detail_shows_amounts_stripe_ids_and_refunds(client, seller, sale):
     RefundFactory(order=sale, amount=1_000, stripe_refund_id="re_visible")
     client.force_login(seller)

@@ -237,15 +237,25 @@ def order_cancel_expired(*, session_id: str) -> Order | None:
         return order
 
 
-def order_attach_session(*, order_id: int, session_id: str, amount: int, currency: str) -> None:
+def order_attach_session(
+    *, order_id: int, session_id: str, amount: int, currency: str, stripe_account_id: str
+) -> None:
     """Link a session to its order when the Buy request died before saving the session id.
 
-    The session must be for the order's amount, so a session some other integration made on
-    the same Stripe account, with a colliding reference, never pays for one of ours.
+    The session must be for the order's amount and live where the order's charge lives (the
+    seller's account for direct charges, the platform otherwise), so a session that another
+    integration or another seller's account made, with a colliding reference, is never linked.
     """
-    Order.objects.filter(
+    orders = Order.objects.filter(
         pk=order_id, checkout_session_id__isnull=True, amount=amount, currency=currency
-    ).update(checkout_session_id=session_id)
+    )
+    if stripe_account_id:
+        orders = orders.filter(
+            charge_type=Order.ChargeType.DIRECT, stripe_account_id=stripe_account_id
+        )
+    else:
+        orders = orders.exclude(charge_type=Order.ChargeType.DIRECT)
+    orders.update(checkout_session_id=session_id)
 
 
 # --- Refunds --------------------------------------------------------------------------------
@@ -436,6 +446,7 @@ def _on_session_completed(record: WebhookEvent) -> None:
             session_id=session["id"],
             amount=session.get("amount_total") or 0,
             currency=session.get("currency") or "",
+            stripe_account_id=record.account,
         )
     order_fulfil(session_id=session["id"])
 

@@ -245,6 +245,56 @@ def test_a_foreign_session_naming_one_of_our_orders_is_not_attached(client, sett
     assert retrieve == []
 
 
+def test_a_lost_direct_charge_session_is_linked_from_the_sellers_account(
+    client, settings, retrieve
+):
+    order = OrderFactory(charge_type=Order.ChargeType.DIRECT, checkout_session_id=None)
+    retrieve.sessions["cs_test_lost_direct"] = paid_session(order, id="cs_test_lost_direct")
+    payload = event_payload(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_lost_direct",
+            "object": "checkout.session",
+            "amount_total": order.amount,
+            "currency": order.currency,
+            "metadata": {"order_id": str(order.pk)},
+        },
+        event_id="evt_lost_direct",
+        account=order.stripe_account_id,
+    )
+
+    deliver(client, settings, payload, connect=True)
+
+    order.refresh_from_db()
+    assert (order.checkout_session_id, order.status) == ("cs_test_lost_direct", Order.Status.PAID)
+
+
+@pytest.mark.parametrize("account", ["acct_1AnotherSeller", ""], ids=["other_seller", "platform"])
+def test_a_session_from_another_account_naming_our_order_is_not_attached(
+    client, settings, retrieve, account
+):
+    order = OrderFactory(charge_type=Order.ChargeType.DIRECT, checkout_session_id=None)
+    payload = event_payload(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_elsewhere",
+            "object": "checkout.session",
+            "amount_total": order.amount,
+            "currency": order.currency,
+            "metadata": {"order_id": str(order.pk)},
+        },
+        event_id="evt_elsewhere",
+        account=account,
+    )
+
+    response = deliver(client, settings, payload, connect=bool(account))
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert (order.checkout_session_id, order.status) == (None, Order.Status.PENDING)
+    assert retrieve == []
+
+
 def test_a_failing_handler_answers_500_and_the_retry_finishes_the_work(
     client, settings, retrieve, monkeypatch
 ):

@@ -220,19 +220,19 @@ def _order_transfer_to_seller(*, order: Order) -> Order:
 
 def order_mark_payment_failed(*, session_id: str) -> Order | None:
     """An asynchronous payment (a bank debit) failed after Checkout completed."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(checkout_session_id=session_id).first()
-        if order is not None and order.status == Order.Status.PENDING:
-            order.status = Order.Status.FAILED
-            order.save(update_fields=["status", "updated_at"])
-        return order
+    return _order_close_pending(session_id=session_id, status=Order.Status.FAILED)
 
 
 def order_cancel_expired(*, session_id: str) -> Order | None:
+    return _order_close_pending(session_id=session_id, status=Order.Status.CANCELLED)
+
+
+def _order_close_pending(*, session_id: str, status: str) -> Order | None:
+    """End a session's order that is still waiting for payment; a paid one is left alone."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(checkout_session_id=session_id).first()
         if order is not None and order.status == Order.Status.PENDING:
-            order.status = Order.Status.CANCELLED
+            order.status = status
             order.save(update_fields=["status", "updated_at"])
         return order
 

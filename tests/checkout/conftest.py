@@ -71,6 +71,27 @@ def make_course(db):
     return _make
 
 
+def opened_session(*, id: str, url: str, **create_kwargs) -> stripe_payments.CheckoutSession:
+    """What the gateway returns when `checkout_session_create` is called with `create_kwargs`."""
+    return stripe_payments.CheckoutSession(
+        id=id,
+        url=url,
+        status="open",
+        payment_status="unpaid",
+        expires_at=create_kwargs["expires_at"],
+        amount_total=create_kwargs["amount"],
+        currency=create_kwargs["currency"],
+        customer_id="",
+        order_id=create_kwargs["order_id"],
+        stripe_account_id="",
+        payment_intent_id="",
+        charge_id="",
+        application_fee_id="",
+        transfer_id="",
+        amount_refunded=0,
+    )
+
+
 def paid_session(order: Order, **changes) -> stripe_payments.CheckoutSession:
     """What the gateway returns for a paid session of this order."""
     session = stripe_payments.CheckoutSession(

@@ -11,7 +11,7 @@ from accounts.stripe_connect import StripeGatewayError
 from checkout import services, stripe_payments
 from checkout.models import Order, OrderEmail, Refund, StripeCustomer
 from tests.accounts.factories import UserFactory
-from tests.checkout.conftest import paid_session
+from tests.checkout.conftest import opened_session, paid_session
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,22 +51,10 @@ class FakeGateway:
         return next(kwargs for called, kwargs in self.calls if called == name)
 
     def _checkout_session_create(self, **kwargs):
-        return stripe_payments.CheckoutSession(
+        return opened_session(
             id=f"cs_test_{kwargs['order_id']}",
             url=f"https://checkout.stripe.test/{kwargs['order_id']}",
-            status="open",
-            payment_status="unpaid",
-            expires_at=kwargs["expires_at"],
-            amount_total=kwargs["amount"],
-            currency=kwargs["currency"],
-            customer_id="",
-            order_id=kwargs["order_id"],
-            stripe_account_id="",
-            payment_intent_id="",
-            charge_id="",
-            application_fee_id="",
-            transfer_id="",
-            amount_refunded=0,
+            **kwargs,
         )
 
     def _checkout_session_retrieve(self, **kwargs):

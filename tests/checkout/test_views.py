@@ -7,7 +7,7 @@ from accounts.stripe_connect import StripeGatewayError
 from checkout import stripe_payments
 from checkout.models import Order
 from tests.accounts.factories import UserFactory
-from tests.checkout.conftest import paid_session
+from tests.checkout.conftest import opened_session, paid_session
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,22 +19,8 @@ def session_create(monkeypatch):
 
     def fake(**kwargs):
         made.append(kwargs)
-        return stripe_payments.CheckoutSession(
-            id=f"cs_test_view{kwargs['order_id']}",
-            url="https://checkout.stripe.test/pay",
-            status="open",
-            payment_status="unpaid",
-            expires_at=kwargs["expires_at"],
-            amount_total=kwargs["amount"],
-            currency=kwargs["currency"],
-            customer_id="",
-            order_id=kwargs["order_id"],
-            stripe_account_id="",
-            payment_intent_id="",
-            charge_id="",
-            application_fee_id="",
-            transfer_id="",
-            amount_refunded=0,
+        return opened_session(
+            id=f"cs_test_view{kwargs['order_id']}", url="https://checkout.stripe.test/pay", **kwargs
         )
 
     monkeypatch.setattr(stripe_payments, "checkout_session_create", fake)

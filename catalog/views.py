@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.forms import CourseForm, CourseSearchForm
@@ -34,9 +35,15 @@ def course_list(request):
         request.GET.get("page")
     )
     template = "catalog/course_list.html"
-    if request.htmx and not request.htmx.boosted:
+    # A history restore after htmx's cache missed replaces the whole body: it needs the page.
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         template += "#course-results"
-    return render(request, template, {"search_form": search_form, "search": search, "page": page})
+    response = render(
+        request, template, {"search_form": search_form, "search": search, "page": page}
+    )
+    # The same URL answers with a page or a fragment, so caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @require_GET

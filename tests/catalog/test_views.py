@@ -57,6 +57,28 @@ def test_htmx_search_returns_only_the_results_fragment(client):
 
 
 @pytest.mark.django_db
+def test_search_after_a_history_cache_miss_gets_the_whole_page(client):
+    CourseFactory(title="Watercolour basics", is_published=True)
+
+    response = client.get(
+        "/courses/?q=water",
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+
+    html = response.content.decode()
+    assert "<title>Courses matching “water”" in html
+    assert 'role="search"' in html
+    assert "Watercolour basics" in html
+
+
+@pytest.mark.django_db
+def test_search_page_and_fragment_are_cached_apart(client):
+    response = client.get("/courses/?q=water", headers={"HX-Request": "true"})
+
+    assert "HX-Request" in response["Vary"]
+
+
+@pytest.mark.django_db
 def test_catalog_paginates_and_keeps_the_search_in_page_links(client):
     CourseFactory.create_batch(13, title="Python course")
     first = client.get("/courses/?q=python").content.decode()

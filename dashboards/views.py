@@ -126,19 +126,26 @@ def _sort_columns(current: str) -> list[dict]:
     return columns
 
 
-def _sales_table_context(request) -> dict:
+def _sales_filtered(request) -> dict:
+    """The seller's sales as the table's filters in the URL narrow them (the CSV exports these)."""
     seller = request.user
     zone = zone_for(seller.time_zone)
     form = SaleFilterForm(request.GET, courses=sale_course_choices_for_seller(seller=seller))
     filters = form.filters(zone=zone)
-    sales = sale_list_for_seller(seller=seller, filters=filters)
     return {
         "zone": zone,
         "filters": filters,
         "filter_form": form,
-        "sales": sales,
-        "page": Paginator(sales, SALES_PER_PAGE).get_page(request.GET.get("page")),
-        "sort_columns": _sort_columns(filters.sort),
+        "sales": sale_list_for_seller(seller=seller, filters=filters),
+    }
+
+
+def _sales_table_context(request) -> dict:
+    context = _sales_filtered(request)
+    return {
+        **context,
+        "page": Paginator(context["sales"], SALES_PER_PAGE).get_page(request.GET.get("page")),
+        "sort_columns": _sort_columns(context["filters"].sort),
         "period_params": {key: request.GET.get(key, "") for key in ("period", "start", "end")},
     }
 
@@ -172,7 +179,7 @@ def sales(request):
 @seller_required
 @require_GET
 def sales_export(request):
-    context = _sales_table_context(request)
+    context = _sales_filtered(request)
     response = StreamingHttpResponse(
         sale_csv_lines(sales=context["sales"], zone=context["zone"]),
         content_type="text/csv; charset=utf-8",

@@ -3,6 +3,8 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -535,6 +537,17 @@ def test_query_count_does_not_grow_from_10_to_10000_sales(
     at_ten_thousand = counts()
 
     assert at_ten == at_ten_thousand
+
+
+def test_csv_export_streams_the_sales_without_counting_them_for_a_page(client, seller, sale):
+    client.force_login(seller)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("dashboards:sales-export"))
+        body = b"".join(response.streaming_content).decode()
+
+    assert SECRET_TITLE in body
+    assert not [query for query in captured if "COUNT(" in query["sql"].upper()]
 
 
 def test_query_count_of_a_sale_detail_and_receipt_is_constant(

@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+import stripe
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -68,3 +69,17 @@ def log_in(page, live_server):
         page.wait_for_url(f"{live_server.url}/account/")
 
     return _log_in
+
+
+@pytest.fixture
+def sdk(stripe_sandbox, settings):
+    """The real SDK talking to the live server's sandbox (its background webhook worker off),
+    for a test to set up or inspect the sandbox's state."""
+    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = False
+    base = f"{stripe_sandbox}/stripe-sandbox"
+    return stripe.StripeClient(
+        "sk_test_sandbox_platform",
+        client_id="ca_sandbox_platform",
+        base_addresses={"api": base, "connect": base},
+        max_network_retries=0,
+    )

@@ -3,24 +3,11 @@
 import re
 
 import pytest
-import stripe
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def sdk(stripe_sandbox, settings):
-    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = False
-    base = f"{stripe_sandbox}/stripe-sandbox"
-    return stripe.StripeClient(
-        "sk_test_sandbox_platform",
-        client_id="ca_sandbox_platform",
-        base_addresses={"api": base, "connect": base},
-        max_network_retries=0,
-    )
 
 
 def _session(sdk, live_server, currency="usd", amount=4900):

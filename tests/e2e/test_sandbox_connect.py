@@ -3,22 +3,9 @@
 import re
 
 import pytest
-import stripe
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-
-
-@pytest.fixture
-def sdk(stripe_sandbox, settings):
-    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = False
-    base = f"{stripe_sandbox}/stripe-sandbox"
-    return stripe.StripeClient(
-        "sk_test_sandbox_platform",
-        client_id="ca_sandbox_platform",
-        base_addresses={"api": base, "connect": base},
-        max_network_retries=0,
-    )
 
 
 @pytest.fixture

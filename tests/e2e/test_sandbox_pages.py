@@ -3,7 +3,6 @@
 import re
 
 import pytest
-import stripe
 from django.core.management import call_command
 from django.db import transaction
 
@@ -22,18 +21,6 @@ FIELDS_WITHOUT_LABEL = """
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
   .map(el => el.name || el.id)
 """
-
-
-@pytest.fixture
-def sdk(stripe_sandbox, settings):
-    settings.STRIPE_SANDBOX_WEBHOOK_WORKER = False
-    base = f"{stripe_sandbox}/stripe-sandbox"
-    return stripe.StripeClient(
-        "sk_test_sandbox_platform",
-        client_id="ca_sandbox_platform",
-        base_addresses={"api": base, "connect": base},
-        max_network_retries=0,
-    )
 
 
 def _page_urls(sdk, live_server) -> dict[str, str]:

@@ -100,6 +100,7 @@ def order_checkout_start(*, buyer: User, course: Course) -> Order:
             stripe_account_id=stripe_account_id,
         )
     customer_account = stripe_account_id if charge_type == Order.ChargeType.DIRECT else ""
+    customer_id = selectors.stripe_customer_id(user=buyer, stripe_account_id=customer_account)
     try:
         session = stripe_payments.checkout_session_create(
             order_id=order.pk,
@@ -109,17 +110,21 @@ def order_checkout_start(*, buyer: User, course: Course) -> Order:
             currency=order.currency,
             fee_amount=order.fee_amount,
             stripe_account_id=stripe_account_id,
-            customer_id=selectors.stripe_customer_id(
-                user=buyer, stripe_account_id=customer_account
-            ),
+            customer_id=customer_id,
             customer_email=buyer.email,
             success_url=_absolute(reverse("checkout:success")) + SUCCESS_QUERY,
             cancel_url=_absolute(reverse("checkout:cancelled", kwargs={"pk": order.pk})),
             expires_at=timezone.now() + CHECKOUT_SESSION_LIFETIME,
         )
-    except StripeGatewayError:
+    except StripeGatewayError as error:
         # No session reached the buyer, so nothing can be paid on this order.
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        if customer_id and error.code == "resource_missing":
+            # The stored customer is gone (a Standard seller may delete customers on their own
+            # account); forgetting it lets the next click make a new one instead of failing again.
+            StripeCustomer.objects.filter(
+                user=buyer, stripe_account_id=customer_account, customer_id=customer_id
+            ).delete()
         raise
     order.checkout_session_id = session.id
     order.checkout_url = session.url

@@ -167,6 +167,36 @@ def test_a_returning_buyer_is_passed_as_the_stored_customer_of_that_account(
     assert customers == ["cus_on_acct", "cus_platform"]
 
 
+def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
+    make_course, buyer, gateway
+):
+    course = make_course(account_type="standard")
+    account_id = course.seller.stripe_account.stripe_account_id
+    StripeCustomer.objects.create(user=buyer, stripe_account_id=account_id, customer_id="cus_gone")
+    gateway.error = StripeGatewayError("No such customer.", code="resource_missing")
+
+    with pytest.raises(StripeGatewayError):
+        services.order_checkout_start(buyer=buyer, course=course)
+    gateway.error = None
+    order = services.order_checkout_start(buyer=buyer, course=course)
+
+    customers = [kwargs["customer_id"] for name, kwargs in gateway.calls]
+    assert customers == ["cus_gone", ""]
+    assert order.status == Order.Status.PENDING
+    assert not StripeCustomer.objects.filter(user=buyer).exists()
+
+
+def test_an_outage_keeps_the_stored_customer(make_course, buyer, gateway):
+    course = make_course(account_type="express")
+    StripeCustomer.objects.create(user=buyer, stripe_account_id="", customer_id="cus_kept")
+    gateway.error = StripeGatewayError("Unreachable.", code="api_connection_error")
+
+    with pytest.raises(StripeGatewayError):
+        services.order_checkout_start(buyer=buyer, course=course)
+
+    assert StripeCustomer.objects.get(user=buyer).customer_id == "cus_kept"
+
+
 def test_a_second_click_reuses_the_open_session(make_course, buyer, gateway):
     course = make_course()
 

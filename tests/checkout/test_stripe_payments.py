@@ -152,6 +152,27 @@ def test_declined_or_invalid_request_becomes_a_gateway_error_with_a_safe_message
     assert "secret detail" not in raised.value.user_message
 
 
+def test_a_deleted_customer_is_reported_as_missing(stripe_api):
+    stripe_api.post(
+        SESSION_URL,
+        status=400,
+        json={
+            "error": {
+                "type": "invalid_request_error",
+                "code": "resource_missing",
+                "param": "customer",
+                "message": "No such customer: 'cus_gone'",
+            }
+        },
+    )
+
+    with pytest.raises(StripeGatewayError) as raised:
+        create("destination", customer_id="cus_gone")
+
+    assert raised.value.code == "resource_missing"
+    assert "cus_gone" not in raised.value.user_message
+
+
 def test_rate_limit_asks_the_buyer_to_try_again(stripe_api):
     stripe_api.post(
         SESSION_URL,

@@ -471,6 +471,15 @@ def _on_charge_refunded(record: WebhookEvent) -> None:
 def _on_dispute_created(record: WebhookEvent) -> None:
     charge = _event_object(record).get("charge")
     charge_id = charge if isinstance(charge, str) else (charge or {}).get("id", "")
+    if not Order.objects.filter(charge_id=charge_id).exists():
+        # The Connect endpoint also hears of disputes on a Standard seller's own sales; only a
+        # charge that names one of our orders is worth Stripe's retries until it is recorded.
+        charge_state = stripe_payments.charge_retrieve(
+            charge_id=charge_id, stripe_account_id=record.account
+        )
+        if charge_state.order_id is None:
+            logger.info("Dispute on %s ignored: not a marketplace sale.", charge_id)
+            return
     order_mark_disputed(charge_id=charge_id)
 
 

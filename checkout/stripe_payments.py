@@ -48,6 +48,9 @@ class ChargeState:
     amount: int
     amount_refunded: int
     disputed: bool
+    # The marketplace order this charge pays for, from its PaymentIntent's metadata; None for a
+    # charge made outside the marketplace (a Standard seller's own sales reach the same endpoint).
+    order_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -239,14 +242,19 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         "charge retrieve",
         stripe_client().v1.charges.retrieve,
         charge_id,
+        params={"expand": ["payment_intent"]},
         options=_options(stripe_account_id=stripe_account_id),
     )
+    payment_intent = charge.get("payment_intent")
+    metadata = payment_intent.get("metadata") if isinstance(payment_intent, dict) else None
+    reference = (metadata or charge.get("metadata") or {}).get("order_id", "")
     return ChargeState(
         id=charge["id"],
-        payment_intent_id=_id_of(charge.get("payment_intent")),
+        payment_intent_id=_id_of(payment_intent),
         amount=charge.get("amount") or 0,
         amount_refunded=charge.get("amount_refunded") or 0,
         disputed=bool(charge.get("disputed")),
+        order_id=int(reference) if str(reference).isdigit() else None,
     )
 
 

@@ -351,6 +351,30 @@ def test_charge_state_is_read_on_the_right_account(stripe_api):
 
     assert stripe_api.calls[0].request.headers["Stripe-Account"] == "acct_seller1"
     assert (charge.amount, charge.amount_refunded) == (4900, 1000)
+    assert charge.order_id is None
+
+
+def test_charge_names_its_order_through_the_payment_intents_metadata(stripe_api):
+    stripe_api.get(
+        f"{STRIPE_TEST_API}/v1/charges/ch_2",
+        json={
+            "id": "ch_2",
+            "object": "charge",
+            "amount": 4900,
+            "amount_refunded": 0,
+            "payment_intent": {
+                "id": "pi_2",
+                "object": "payment_intent",
+                "metadata": {"order_id": "77"},
+            },
+            "disputed": True,
+        },
+    )
+
+    charge = stripe_payments.charge_retrieve(charge_id="ch_2")
+
+    assert "expand%5B0%5D=payment_intent" in stripe_api.calls[0].request.url
+    assert (charge.order_id, charge.payment_intent_id) == (77, "pi_2")
 
 
 def test_requests_carry_the_platform_secret_key(stripe_api, settings):

@@ -485,7 +485,25 @@ def test_a_dispute_marks_the_order_and_emails_the_seller(client, settings):
     assert [m.to for m in mail.outbox] == [[order.seller.email]]
 
 
-def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(client, settings):
+def _charge_naming_order(monkeypatch, order_id):
+    monkeypatch.setattr(
+        stripe_payments,
+        "charge_retrieve",
+        lambda **kwargs: stripe_payments.ChargeState(
+            id=kwargs["charge_id"],
+            payment_intent_id="pi_x",
+            amount=4900,
+            amount_refunded=0,
+            disputed=True,
+            order_id=order_id,
+        ),
+    )
+
+
+def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(
+    client, settings, monkeypatch
+):
+    _charge_naming_order(monkeypatch, order_id=12345)
     response = deliver(
         client,
         settings,
@@ -498,6 +516,25 @@ def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(client, se
 
     assert response.status_code == 500
     assert WebhookEvent.objects.get().processed_at is None
+
+
+def test_a_dispute_on_a_sale_made_outside_the_marketplace_is_acknowledged_and_ignored(
+    client, settings, monkeypatch
+):
+    _charge_naming_order(monkeypatch, order_id=None)
+    response = deliver(
+        client,
+        settings,
+        event_payload(
+            "charge.dispute.created",
+            {"id": "dp_3", "object": "dispute", "charge": "ch_sellers_own_sale"},
+            event_id="evt_dispute_elsewhere",
+        ),
+    )
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().processed_at is not None
+    assert mail.outbox == []
 
 
 def test_account_updated_refreshes_the_account_through_the_accounts_service(

@@ -150,6 +150,40 @@ class PaymentFacts(Protocol):
     amount_refunded: int
 
 
+class SaleTotal(models.Model):
+    """Running totals of sales per seller, course, currency and charge type, for all-time views.
+
+    A sale is an order with `paid_at` set; its amount, fee and refunded total are added here in
+    the same transaction that changes them on the order (checkout.services), so these rows always
+    equal the live aggregate over orders. They carry no dates: only all-time figures read them,
+    which need no day boundary and so no time zone. `manage.py sale_totals_rebuild` recomputes
+    them from the orders.
+    """
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sale_totals"
+    )
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="sale_totals"
+    )
+    currency = models.CharField(max_length=3)
+    charge_type = models.CharField(max_length=16, choices=Order.ChargeType.choices)
+    count = models.PositiveIntegerField(default=0)
+    gross = models.BigIntegerField(default=0)
+    fees = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "course", "currency", "charge_type"], name="sale_total_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} sales of course {self.course_id} in {self.currency}"
+
+
 class Refund(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     amount = models.PositiveIntegerField()

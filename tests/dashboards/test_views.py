@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkout.models import Order
+from checkout.services import sale_totals_rebuild
 from tests.accounts.factories import SellerFactory
 from tests.catalog.factories import CourseFactory
 from tests.dashboards.factories import PendingOrderFactory, RefundFactory, SaleFactory
@@ -398,6 +399,7 @@ def _bulk_sales(*, seller, buyer, count: int) -> None:
             )
         )
     Order.objects.bulk_create(orders, batch_size=2000)
+    sale_totals_rebuild()
 
 
 QUERY_COUNTED = [

@@ -218,6 +218,27 @@ def test_sale_list_filters_by_course_status_date_and_buyer_email(seller, course)
     assert list(sale_list_for_seller(seller=seller, filters=filters)) == [wanted]
 
 
+def test_buyer_email_search_matches_the_start_of_the_email_ignoring_case(seller, course):
+    ada = SaleFactory(course=course, buyer=UserFactory(email="ada.lovelace@example.com"))
+    SaleFactory(course=course, buyer=UserFactory(email="grace@ada.example"))
+
+    found = sale_list_for_seller(seller=seller, filters=SaleFilters(zone=UTC, search="Ada.L"))
+    inside = sale_list_for_seller(seller=seller, filters=SaleFilters(zone=UTC, search="lovelace"))
+
+    assert list(found) == [ada]
+    assert list(inside) == []
+
+
+def test_buyer_email_search_finds_only_this_sellers_sales(seller, course):
+    buyer = UserFactory(email="ada@example.com")
+    mine = SaleFactory(course=course, buyer=buyer)
+    SaleFactory(buyer=buyer)
+
+    found = sale_list_for_seller(seller=seller, filters=SaleFilters(zone=UTC, search="ada@"))
+
+    assert list(found) == [mine]
+
+
 def test_sale_list_sorts_by_amount_with_a_stable_tie_breaker(seller, course):
     cheap = SaleFactory(course=course, amount=1_000)
     dear_first = SaleFactory(course=course, amount=5_000)

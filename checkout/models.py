@@ -89,7 +89,7 @@ class Order(models.Model):
             # The seller's sales table sorted by amount reads one page, not every sale.
             models.Index(fields=["seller", "amount", "id"], name="order_seller_amount"),
             # Buyer email search: the matching buyers' sales of one seller.
-            models.Index(fields=["seller", "buyer"], name="order_seller_buyer"),
+            models.Index(fields=["seller", "buyer", "paid_at"], name="order_seller_buyer"),
         ]
 
     def __str__(self) -> str:

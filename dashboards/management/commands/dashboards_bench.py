@@ -313,6 +313,12 @@ class Command(BaseCommand):
                 "sales partial: buyer email search",
                 per_seller(lambda s: ("/dashboard/sales/?q=buyer12", hx)),
             ),
+            # The search above finds about one sale per seller at 1,000 sales and a full page at
+            # 100,000; this one fills the page at both sizes, isolating the search's own cost.
+            (
+                "sales partial: email search matching every buyer",
+                per_seller(lambda s: ("/dashboard/sales/?q=buyer", hx)),
+            ),
             (
                 "new-sales poll (nothing new)",
                 per_seller(lambda s: (f"/dashboard/sales/new/?since={since[s.pk]}", {})),

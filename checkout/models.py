@@ -88,6 +88,8 @@ class Order(models.Model):
             models.Index(fields=["buyer", "paid_at"], name="order_buyer_paid"),
             # The seller's sales table sorted by amount reads one page, not every sale.
             models.Index(fields=["seller", "amount", "id"], name="order_seller_amount"),
+            # Buyer email search: the matching buyers' sales of one seller.
+            models.Index(fields=["seller", "buyer", "paid_at"], name="order_seller_buyer"),
         ]
 
     def __str__(self) -> str:
@@ -144,6 +146,40 @@ class PaymentFacts(Protocol):
     application_fee_id: str
     transfer_id: str
     amount_refunded: int
+
+
+class SaleTotal(models.Model):
+    """Running totals of sales per seller, course, currency and charge type, for all-time views.
+
+    A sale is an order with `paid_at` set; its amount, fee and refunded total are added here in
+    the same transaction that changes them on the order (checkout.services), so these rows always
+    equal the live aggregate over orders. They carry no dates: only all-time figures read them,
+    which need no day boundary and so no time zone. `manage.py sale_totals_rebuild` recomputes
+    them from the orders.
+    """
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sale_totals"
+    )
+    course = models.ForeignKey(
+        "catalog.Course", on_delete=models.PROTECT, related_name="sale_totals"
+    )
+    currency = models.CharField(max_length=3)
+    charge_type = models.CharField(max_length=16, choices=Order.ChargeType.choices)
+    count = models.PositiveIntegerField(default=0)
+    gross = models.BigIntegerField(default=0)
+    fees = models.BigIntegerField(default=0)
+    refunds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "course", "currency", "charge_type"], name="sale_total_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} sales of course {self.course_id} in {self.currency}"
 
 
 class Refund(models.Model):

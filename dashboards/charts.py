@@ -40,6 +40,8 @@ class BarChart:
 
 
 def _day_label(series: RevenueSeries, day) -> str:
+    if series.by_year:
+        return f"{day:%Y}"
     return f"{day:%b %Y}" if series.by_month else f"{day:%d %b %Y}"
 
 
@@ -63,7 +65,7 @@ def revenue_bar_chart(*, series: RevenueSeries) -> BarChart:
                 f"({point.count} sale{'' if point.count == 1 else 's'})",
             )
         )
-    unit = "month" if series.by_month else "day"
+    unit = series.unit
     best = max(points, key=lambda point: point.gross, default=None)
     description = (
         f"Gross sales per {unit} in {series.currency.upper()} from "

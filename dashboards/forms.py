@@ -78,7 +78,7 @@ class PurchaseFilterForm(forms.Form):
 
 
 class SaleFilterForm(PurchaseFilterForm):
-    q = forms.CharField(label="Buyer email", required=False, max_length=100)
+    q = forms.CharField(label="Buyer email starts with", required=False, max_length=100)
     course = forms.TypedChoiceField(label="Course", coerce=int, required=False, empty_value=None)
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
 

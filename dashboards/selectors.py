@@ -6,6 +6,10 @@ currency (or per currency and something else), and the pages show them side by s
 A sale is an order with `paid_at` set, whatever happened to it afterwards (paid, partially
 refunded, refunded or disputed). Refunds are counted against the period of the sale they refund.
 Platform fees are shown as charged; a fee Stripe returns along with a refund is not deducted.
+
+All-time totals read `SaleTotal` (running totals per seller, course, currency and charge type that
+checkout's services keep in step with the orders) rather than every order, so they cost the same
+after ten years of sales as after one month.
 """
 
 import datetime as dt
@@ -14,17 +18,19 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate
 
 from accounts.models import User
-from checkout.models import Order, Refund
+from checkout.models import Order, Refund, SaleTotal
 from dashboards.periods import Period, local_midnight
 
 SALES_PER_PAGE = 25
 NEW_SALES_LIMIT = 20
 # Longer periods are charted by month so the chart and its table stay readable.
 DAILY_CHART_MAX_DAYS = 92
+# Longer still (a history of years) is charted by year.
+CHART_MAX_MONTHS = 24
 
 SALE_STATUS_CHOICES = [
     (status.value, status.label)
@@ -112,21 +118,24 @@ class SalesKpis:
         )
 
 
+def _all_time_kpis(totals: QuerySet[SaleTotal]) -> list[SalesKpis]:
+    rows = (
+        totals.values("currency")
+        .annotate(
+            count=_zero(Sum("count")),
+            gross=_zero(Sum("gross")),
+            fees=_zero(Sum("fees")),
+            refunds=_zero(Sum("refunds")),
+        )
+        .filter(count__gt=0)
+        .order_by("currency")
+    )
+    return [SalesKpis(**row) for row in rows]
+
+
 def _kpis(sales: QuerySet[Order], period: Period) -> list[SalesKpis]:
     """One query: this period's totals and the previous period's, per currency."""
     previous = period.previous
-    if previous is None:
-        rows = (
-            sales.values("currency")
-            .annotate(
-                count=Count("id"),
-                gross=_zero(Sum("amount")),
-                fees=_zero(Sum("fee_amount")),
-                refunds=_zero(Sum("refunded_amount")),
-            )
-            .order_by("currency")
-        )
-        return [SalesKpis(**row) for row in rows]
     now = Q(paid_at__gte=period.start)
     before = Q(paid_at__lt=period.start)
     rows = (
@@ -160,6 +169,8 @@ def _kpis(sales: QuerySet[Order], period: Period) -> list[SalesKpis]:
 
 
 def sale_kpis_for_seller(*, seller: User, period: Period) -> list[SalesKpis]:
+    if period.is_all_time:
+        return _all_time_kpis(SaleTotal.objects.filter(seller=seller))
     return _kpis(_sales().filter(seller=seller), period)
 
 
@@ -176,6 +187,11 @@ class RevenueSeries:
     currency: str
     by_month: bool
     points: list[RevenuePoint] = field(default_factory=list)
+    by_year: bool = False
+
+    @property
+    def unit(self) -> str:
+        return "year" if self.by_year else "month" if self.by_month else "day"
 
     @property
     def total(self) -> int:
@@ -190,18 +206,78 @@ def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def _local_bucket(starts: list[dt.date], zone: ZoneInfo):
+    """The index of the bucket a sale falls in, compared in SQL against each bucket's local
+    midnight: no per-row time zone conversion, which SQLite does in Python for every row."""
+    if len(starts) == 1:
+        return Value(0)
+    return Case(
+        *(
+            When(paid_at__lt=local_midnight(start, zone), then=Value(index))
+            for index, start in enumerate(starts[1:])
+        ),
+        default=Value(len(starts) - 1),
+    )
+
+
 def sale_revenue_series_for_seller(
     *, seller: User, period: Period, today: dt.date
 ) -> list[RevenueSeries]:
-    """Gross sales per local day (per month for long periods), one series per currency.
+    """Gross sales per local day, one series per currency; per local month for periods longer
+    than DAILY_CHART_MAX_DAYS, and per local year when that would be more than CHART_MAX_MONTHS
+    bars (a long history), so the chart's size does not grow with the seller's history.
 
     Days without sales are filled in with zeros so the chart's bars line up with the calendar.
     """
-    by_month = period.days is None or period.days > DAILY_CHART_MAX_DAYS
-    truncate = TruncMonth if by_month else TruncDate
+    sales = _in_period(_sales().filter(seller=seller), period)
+    if period.days is not None and period.days <= DAILY_CHART_MAX_DAYS:
+        return _daily_series(sales, period, today)
+    first = period.first_day
+    if first is None:
+        oldest = sales.aggregate(oldest=Min("paid_at"))["oldest"]
+        if oldest is None:
+            return []
+        first = oldest.astimezone(period.zone).date()
+    last = max(period.last_day or today, first)
+    starts = _month_starts(first, last)
+    by_year = len(starts) > CHART_MAX_MONTHS
+    if by_year:
+        starts = [dt.date(year, 1, 1) for year in range(first.year, last.year + 1)]
     rows = (
-        _in_period(_sales().filter(seller=seller), period)
-        .annotate(bucket=truncate("paid_at", tzinfo=period.zone))
+        sales.annotate(bucket=_local_bucket(starts, period.zone))
+        .values("bucket", "currency")
+        .annotate(
+            count=Count("id"),
+            gross=_zero(Sum("amount")),
+            refunds=_zero(Sum("refunded_amount")),
+        )
+        .order_by("bucket", "currency")
+    )
+    found: dict[str, dict[int, RevenuePoint]] = defaultdict(dict)
+    for row in rows:
+        found[row["currency"]][row["bucket"]] = RevenuePoint(
+            day=starts[row["bucket"]],
+            count=row["count"],
+            gross=row["gross"],
+            refunds=row["refunds"],
+        )
+    return [
+        RevenueSeries(
+            currency=currency,
+            by_month=not by_year,
+            by_year=by_year,
+            points=[
+                points.get(index, RevenuePoint(day=start, count=0, gross=0, refunds=0))
+                for index, start in enumerate(starts)
+            ],
+        )
+        for currency, points in sorted(found.items())
+    ]
+
+
+def _daily_series(sales: QuerySet[Order], period: Period, today: dt.date) -> list[RevenueSeries]:
+    rows = (
+        sales.annotate(bucket=TruncDate("paid_at", tzinfo=period.zone))
         .values("bucket", "currency")
         .annotate(
             count=Count("id"),
@@ -213,26 +289,19 @@ def sale_revenue_series_for_seller(
     found: dict[str, dict[dt.date, RevenuePoint]] = defaultdict(dict)
     for row in rows:
         bucket = row["bucket"]
-        if isinstance(bucket, dt.datetime):
-            bucket = bucket.astimezone(period.zone).date()
         found[row["currency"]][bucket] = RevenuePoint(
             day=bucket, count=row["count"], gross=row["gross"], refunds=row["refunds"]
         )
     if not found:
         return []
-    first = period.first_day or min(day for points in found.values() for day in points)
-    last = period.last_day or today
-    if by_month:
-        buckets = _month_starts(first, last)
-    else:
-        buckets = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    first, last = period.first_day, period.last_day or today
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     return [
         RevenueSeries(
             currency=currency,
-            by_month=by_month,
+            by_month=False,
             points=[
-                points.get(day, RevenuePoint(day=day, count=0, gross=0, refunds=0))
-                for day in buckets
+                points.get(day, RevenuePoint(day=day, count=0, gross=0, refunds=0)) for day in days
             ],
         )
         for currency, points in sorted(found.items())
@@ -255,6 +324,20 @@ class CourseTotals:
 
 
 def sale_totals_by_course_for_seller(*, seller: User, period: Period) -> list[CourseTotals]:
+    if period.is_all_time:
+        rows = (
+            SaleTotal.objects.filter(seller=seller)
+            .values("course_id", "course__title", "currency")
+            .annotate(
+                count=_zero(Sum("count")),
+                gross=_zero(Sum("gross")),
+                fees=_zero(Sum("fees")),
+                refunds=_zero(Sum("refunds")),
+            )
+            .filter(count__gt=0)
+            .order_by("course__title", "course_id", "currency")
+        )
+        return _course_totals(rows)
     rows = (
         _in_period(_sales().filter(seller=seller), period)
         .values("course_id", "course__title", "currency")
@@ -266,6 +349,10 @@ def sale_totals_by_course_for_seller(*, seller: User, period: Period) -> list[Co
         )
         .order_by("course__title", "course_id", "currency")
     )
+    return _course_totals(rows)
+
+
+def _course_totals(rows) -> list[CourseTotals]:
     return [
         CourseTotals(
             course_id=row["course_id"],
@@ -317,7 +404,10 @@ def _sorted(sales: QuerySet[Order], sort: str) -> QuerySet[Order]:
 def sale_list_for_seller(*, seller: User, filters: SaleFilters) -> QuerySet[Order]:
     sales = _filtered(_sales().filter(seller=seller), filters)
     if filters.search:
-        sales = sales.filter(buyer__email__icontains=filters.search)
+        # The start of the email, not any substring: emails are stored lowercase, and a prefix
+        # can use an index (PostgreSQL's pattern index on the email; the (seller, buyer, paid_at)
+        # index on orders), where a substring makes the database test every buyer's email.
+        sales = sales.filter(buyer__email__startswith=filters.search.lower())
     sales = sales.select_related("course", "buyer").annotate(
         net=F("amount") - F("fee_amount") - F("refunded_amount")
     )
@@ -401,6 +491,8 @@ def purchase_get_visible(*, pk: int, user: User) -> Order | None:
 
 
 def platform_kpis(*, period: Period) -> list[SalesKpis]:
+    if period.is_all_time:
+        return _all_time_kpis(SaleTotal.objects.all())
     return _kpis(_sales(), period)
 
 
@@ -415,12 +507,20 @@ class FeeTotal:
 
 def platform_fees_by_charge_type(*, period: Period) -> list[FeeTotal]:
     labels = dict(Order.ChargeType.choices)
-    rows = (
-        _in_period(_sales(), period)
-        .values("charge_type", "currency")
-        .annotate(count=Count("id"), fees=_zero(Sum("fee_amount")))
-        .order_by("charge_type", "currency")
-    )
+    if period.is_all_time:
+        rows = (
+            SaleTotal.objects.values("charge_type", "currency")
+            .annotate(count=_zero(Sum("count")), fees=_zero(Sum("fees")))
+            .filter(count__gt=0)
+            .order_by("charge_type", "currency")
+        )
+    else:
+        rows = (
+            _in_period(_sales(), period)
+            .values("charge_type", "currency")
+            .annotate(count=Count("id"), fees=_zero(Sum("fee_amount")))
+            .order_by("charge_type", "currency")
+        )
     return [
         FeeTotal(charge_type_label=labels.get(row["charge_type"], row["charge_type"]), **row)
         for row in rows
@@ -440,12 +540,20 @@ class SellerTotal:
 
 def platform_top_sellers(*, period: Period, limit: int = 10) -> list[SellerTotal]:
     """Sellers with the most sales, one row per seller and currency (counts compare; money not)."""
-    rows = (
-        _in_period(_sales(), period)
-        .values("seller_id", "seller__email", "seller__full_name", "currency")
-        .annotate(count=Count("id"), gross=_zero(Sum("amount")), fees=_zero(Sum("fee_amount")))
-        .order_by("-count", "seller__email", "currency")[:limit]
-    )
+    if period.is_all_time:
+        rows = (
+            SaleTotal.objects.values("seller_id", "seller__email", "seller__full_name", "currency")
+            .annotate(count=_zero(Sum("count")), gross=_zero(Sum("gross")), fees=_zero(Sum("fees")))
+            .filter(count__gt=0)
+            .order_by("-count", "seller__email", "currency")[:limit]
+        )
+    else:
+        rows = (
+            _in_period(_sales(), period)
+            .values("seller_id", "seller__email", "seller__full_name", "currency")
+            .annotate(count=Count("id"), gross=_zero(Sum("amount")), fees=_zero(Sum("fee_amount")))
+            .order_by("-count", "seller__email", "currency")[:limit]
+        )
     return [
         SellerTotal(
             seller_id=row["seller_id"],

@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from checkout.models import Order, Refund
+from checkout.services import sale_contribution, sale_totals_apply
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import CourseFactory
 
@@ -29,6 +30,13 @@ class SaleFactory(factory.django.DjangoModelFactory):
     application_fee_id = factory.Sequence(lambda n: f"fee_test{n:013d}")
     paid_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
     created_at = factory.LazyAttribute(lambda order: order.paid_at - dt.timedelta(minutes=5))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Counted in the all-time totals as checkout's services count a payment.
+        order = super()._create(model_class, *args, **kwargs)
+        sale_totals_apply(before=None, after=sale_contribution(order=order))
+        return order
 
 
 class PendingOrderFactory(SaleFactory):

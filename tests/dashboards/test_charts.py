@@ -52,3 +52,22 @@ def test_zero_decimal_currencies_are_shown_without_cents():
 
     assert chart.max_label == "¥5,000"
     assert chart.title == "Gross sales per month (JPY)"
+
+
+def test_a_yearly_chart_is_labelled_by_year():
+    series = RevenueSeries(
+        currency="usd",
+        by_month=False,
+        by_year=True,
+        points=[
+            RevenuePoint(day=dt.date(year, 1, 1), count=2, gross=gross, refunds=0)
+            for year, gross in ((2024, 1_000), (2025, 3_000))
+        ],
+    )
+
+    chart = revenue_bar_chart(series=series)
+
+    assert chart.title == "Gross sales per year (USD)"
+    assert (chart.first_label, chart.last_label) == ("2024", "2025")
+    assert chart.bars[1].label == "2025: $30.00 (2 sales)"
+    assert "best year 2025" in chart.description

@@ -181,6 +181,81 @@ def test_revenue_series_for_all_time_is_monthly(seller, course):
     assert [point.count for point in series.points] == [1, 0, 0, 0, 1]
 
 
+def test_a_history_longer_than_two_years_is_charted_by_year_in_the_sellers_zone(seller, course):
+    # 20:00 UTC on 31 December 2023 is already 1 January 2024 in Tokyo.
+    SaleFactory(course=course, paid_at=dt.datetime(2023, 12, 31, 20, 0, tzinfo=UTC))
+    SaleFactory(course=course, paid_at=dt.datetime(2023, 6, 1, tzinfo=UTC))
+    SaleFactory(course=course, paid_at=NOW)
+    period = period_resolve(key="all", zone=TOKYO, now=NOW)
+
+    [series] = sale_revenue_series_for_seller(seller=seller, period=period, today=NOW.date())
+
+    assert series.by_year and not series.by_month
+    assert [(point.day.year, point.count) for point in series.points] == [
+        (2023, 1),
+        (2024, 1),
+        (2025, 0),
+        (2026, 1),
+    ]
+
+
+def test_a_long_custom_period_is_charted_by_local_month(seller, course):
+    # 04:30 UTC on 1 March is still 28 February in New York.
+    SaleFactory(course=course, paid_at=dt.datetime(2026, 3, 1, 4, 30, tzinfo=UTC))
+    SaleFactory(course=course, paid_at=dt.datetime(2026, 3, 1, 5, 30, tzinfo=UTC))
+    period = period_resolve(
+        key="custom",
+        zone=NEW_YORK,
+        now=NOW,
+        first_day=dt.date(2025, 12, 1),
+        last_day=dt.date(2026, 3, 20),
+    )
+
+    [series] = sale_revenue_series_for_seller(seller=seller, period=period, today=NOW.date())
+
+    assert series.by_month
+    assert [(point.day, point.count) for point in series.points] == [
+        (dt.date(2025, 12, 1), 0),
+        (dt.date(2026, 1, 1), 0),
+        (dt.date(2026, 2, 1), 1),
+        (dt.date(2026, 3, 1), 1),
+    ]
+
+
+def test_all_time_figures_from_the_running_totals_equal_the_orders(seller, course):
+    other_seller_course = CourseFactory(currency="eur", price_amount=2_000)
+    SaleFactory(course=course, amount=10_000, fee_amount=1_000, refunded_amount=2_500)
+    SaleFactory(course=course, paid_at=NOW - dt.timedelta(days=3000))
+    SaleFactory(course=course, charge_type=Order.ChargeType.SEPARATE, status="disputed")
+    SaleFactory(course=other_seller_course)
+    PendingOrderFactory(course=course)
+    everything = period_resolve(
+        key="custom", zone=UTC, now=NOW, first_day=dt.date(2000, 1, 1), last_day=dt.date(2100, 1, 1)
+    )
+    all_time = period_resolve(key="all", zone=UTC, now=NOW)
+
+    def figures(period):
+        return (
+            [
+                (k.currency, k.count, k.gross, k.fees, k.refunds)
+                for k in platform_kpis(period=period)
+            ],
+            [
+                (k.currency, k.count, k.gross, k.net)
+                for k in sale_kpis_for_seller(seller=seller, period=period)
+            ],
+            [
+                (r.title, r.count, r.gross, r.net)
+                for r in sale_totals_by_course_for_seller(seller=seller, period=period)
+            ],
+            platform_fees_by_charge_type(period=period),
+            platform_top_sellers(period=period),
+        )
+
+    assert figures(all_time) == figures(everything)
+    assert figures(all_time)[0] == [("eur", 1, 2_000, 200, 0), ("usd", 3, 30_000, 3_000, 2_500)]
+
+
 def test_totals_by_course_net_out_refunds(seller, course):
     other = CourseFactory(seller=seller, title="Flask", price_amount=2_000)
     SaleFactory(course=course, amount=10_000, fee_amount=1_000, refunded_amount=10_000, paid_at=NOW)
@@ -216,6 +291,27 @@ def test_sale_list_filters_by_course_status_date_and_buyer_email(seller, course)
     )
 
     assert list(sale_list_for_seller(seller=seller, filters=filters)) == [wanted]
+
+
+def test_buyer_email_search_matches_the_start_of_the_email_ignoring_case(seller, course):
+    ada = SaleFactory(course=course, buyer=UserFactory(email="ada.lovelace@example.com"))
+    SaleFactory(course=course, buyer=UserFactory(email="grace@ada.example"))
+
+    found = sale_list_for_seller(seller=seller, filters=SaleFilters(zone=UTC, search="Ada.L"))
+    inside = sale_list_for_seller(seller=seller, filters=SaleFilters(zone=UTC, search="lovelace"))
+
+    assert list(found) == [ada]
+    assert list(inside) == []
+
+
+def test_buyer_email_search_finds_only_this_sellers_sales(seller, course):
+    buyer = UserFactory(email="ada@example.com")
+    mine = SaleFactory(course=course, buyer=buyer)
+    SaleFactory(buyer=buyer)
+
+    found = sale_list_for_seller(seller=seller, filters=SaleFilters(zone=UTC, search="ada@"))
+
+    assert list(found) == [mine]
 
 
 def test_sale_list_sorts_by_amount_with_a_stable_tie_breaker(seller, course):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkout.models import Order
+from checkout.services import sale_totals_rebuild
 from dashboards.selectors import SALES_PER_PAGE
 from tests.accounts.factories import SellerFactory
 from tests.catalog.factories import CourseFactory
@@ -342,6 +343,23 @@ def test_only_sales_that_still_grant_access_offer_the_course_and_a_refund(client
     assert "Refund this sale" not in refunded_sale.content.decode()
 
 
+def test_all_time_shows_running_totals_and_a_chart_by_year_for_a_long_history(client, seller):
+    course = CourseFactory(seller=seller, title="Long seller")
+    now = timezone.now()
+    SaleFactory(course=course, amount=1_000, paid_at=now - dt.timedelta(days=4 * 365))
+    SaleFactory(course=course, amount=2_000, fee_amount=0, refunded_amount=500)
+    client.force_login(seller)
+
+    html = client.get(reverse("dashboards:sales") + "?period=all").content.decode()
+    kpis = html.split('id="kpi-heading"')[1].split('id="chart-heading"')[0]
+    chart = html.split('id="chart-heading"')[1].split('id="courses-heading"')[0]
+
+    assert "$30.00" in kpis
+    assert "Gross sales per year (USD)" in chart
+    assert '<th scope="col">Year</th>' in chart
+    assert f'<th scope="row">{now.year}</th>' in chart
+
+
 def test_sale_detail_shows_amounts_stripe_ids_and_refunds(client, seller, sale):
     RefundFactory(order=sale, amount=1_000, stripe_refund_id="re_visible")
     client.force_login(seller)
@@ -498,6 +516,7 @@ def _bulk_sales(*, seller, buyer, count: int) -> None:
             )
         )
     Order.objects.bulk_create(orders, batch_size=2000)
+    sale_totals_rebuild()
 
 
 QUERY_COUNTED = [

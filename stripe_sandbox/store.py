@@ -269,3 +269,26 @@ def _expand_path(value: Any, parts: list[str], account: str) -> Any:
     result = dict(value)
     result[head] = _expand_path(child, rest, account)
     return result
+
+
+def record_partial_return(
+    obj: SandboxObject,
+    *,
+    child: dict,
+    amount: int,
+    list_field: str,
+    total_field: str,
+    done_field: str,
+) -> dict:
+    """Add a refund or reversal to its parent as Stripe shows it; returns previous_attributes.
+
+    The parent embeds its newest ten children (`refunds`, `reversals`), keeps a running total
+    (`amount_refunded`, `amount_reversed`) and flags itself done once the total reaches its amount.
+    """
+    embedded = dict(obj.data[list_field])
+    embedded["data"] = [child, *embedded["data"]][:10]
+    total = obj.data[total_field] + amount
+    return save_object(
+        obj,
+        **{total_field: total, done_field: total >= obj.data["amount"], list_field: embedded},
+    )

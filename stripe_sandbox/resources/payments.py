@@ -456,14 +456,13 @@ def application_fee_refund(fee: SandboxObject, *, amount: int) -> SandboxObject:
         },
         object_id=refund_id,
     )
-    refunds = dict(data["refunds"])
-    refunds["data"] = [fee_refund.data, *refunds["data"]][:10]
-    amount_refunded = data["amount_refunded"] + amount
-    previous = store.save_object(
+    previous = store.record_partial_return(
         fee,
-        amount_refunded=amount_refunded,
-        refunded=amount_refunded >= data["amount"],
-        refunds=refunds,
+        child=fee_refund.data,
+        amount=amount,
+        list_field="refunds",
+        total_field="amount_refunded",
+        done_field="refunded",
     )
     emit_event("application_fee.refunded", fee.data, previous_attributes=previous)
     return fee_refund
@@ -572,14 +571,13 @@ def refund_create_object(
         account=charge.account,
         object_id=refund_id,
     )
-    refunds = dict(data["refunds"])
-    refunds["data"] = [refund.data, *refunds["data"]][:10]
-    amount_refunded = data["amount_refunded"] + amount
-    previous = store.save_object(
+    previous = store.record_partial_return(
         charge,
-        amount_refunded=amount_refunded,
-        refunded=amount_refunded >= data["amount"],
-        refunds=refunds,
+        child=refund.data,
+        amount=amount,
+        list_field="refunds",
+        total_field="amount_refunded",
+        done_field="refunded",
     )
     emit_event("refund.created", refund.data, account=charge.account)
     emit_event("charge.refunded", charge.data, account=charge.account, previous_attributes=previous)

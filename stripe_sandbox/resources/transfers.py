@@ -157,14 +157,13 @@ def reversal_create_object(
         object_id=reversal_id,
         internal={"transfer": transfer.id},
     )
-    reversals = dict(data["reversals"])
-    reversals["data"] = [reversal.data, *reversals["data"]][:10]
-    amount_reversed = data["amount_reversed"] + amount
-    previous = store.save_object(
+    previous = store.record_partial_return(
         transfer,
-        amount_reversed=amount_reversed,
-        reversed=amount_reversed >= data["amount"],
-        reversals=reversals,
+        child=reversal.data,
+        amount=amount,
+        list_field="reversals",
+        total_field="amount_reversed",
+        done_field="reversed",
     )
     emit_event("transfer.reversed", transfer.data, previous_attributes=previous)
     return reversal

@@ -271,6 +271,14 @@ def _expand_path(value: Any, parts: list[str], account: str) -> Any:
     return result
 
 
+def filter_exact(queryset: QuerySet, params: dict, *keys: str) -> QuerySet:
+    """Narrow a list to objects whose field equals each list filter the request gave."""
+    for key in keys:
+        if params.get(key):
+            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    return queryset
+
+
 def record_partial_return(
     obj: SandboxObject,
     *,

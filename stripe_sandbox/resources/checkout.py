@@ -451,9 +451,9 @@ def session_list(request: ApiRequest) -> dict:
     queryset = store.objects().filter(object_type="checkout.session", account=request.account)
     for stale in queryset.filter(data__status="open", data__expires_at__lte=store.now()):
         _expire(stale)
-    for key in ("payment_intent", "customer", "status", "subscription"):
-        if params.get(key):
-            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    queryset = store.filter_exact(
+        queryset, params, "payment_intent", "customer", "status", "subscription"
+    )
     email = (params.get("customer_details") or {}).get("email")
     if email:
         queryset = queryset.filter(data__customer_details__email=email)

@@ -151,9 +151,6 @@ def customer_list(request: ApiRequest) -> dict:
     queryset = store.objects().filter(
         object_type="customer", account=request.account, internal__deleted__isnull=True
     )
-    if params.get("email"):
-        queryset = queryset.filter(data__email=params["email"])
-    if params.get("test_clock"):
-        queryset = queryset.filter(data__test_clock=params["test_clock"])
+    queryset = store.filter_exact(queryset, params, "email", "test_clock")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/customers")

@@ -86,8 +86,6 @@ def dispute_retrieve(request: ApiRequest) -> dict:
 def dispute_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="dispute", account=request.account)
-    for key in ("charge", "payment_intent"):
-        if params.get(key):
-            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    queryset = store.filter_exact(queryset, params, "charge", "payment_intent")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/disputes")

@@ -598,8 +598,7 @@ def payment_intent_retrieve(request: ApiRequest) -> dict:
 def payment_intent_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="payment_intent", account=request.account)
-    if params.get("customer"):
-        queryset = queryset.filter(data__customer=params["customer"])
+    queryset = store.filter_exact(queryset, params, "customer")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/payment_intents")
 
@@ -613,9 +612,7 @@ def charge_retrieve(request: ApiRequest) -> dict:
 def charge_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="charge", account=request.account)
-    for key in ("payment_intent", "customer", "transfer_group"):
-        if params.get(key):
-            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    queryset = store.filter_exact(queryset, params, "payment_intent", "customer", "transfer_group")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/charges")
 
@@ -633,9 +630,7 @@ def balance_transaction_retrieve(request: ApiRequest) -> dict:
 def balance_transaction_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="balance_transaction", account=request.account)
-    for key in ("source", "type"):
-        if params.get(key):
-            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    queryset = store.filter_exact(queryset, params, "source", "type")
     if params.get("currency"):
         queryset = queryset.filter(data__currency=params["currency"].lower())
     queryset = store.filter_created(queryset, params.get("created"))
@@ -661,8 +656,7 @@ def application_fee_list(request: ApiRequest) -> dict:
     _platform_only(request, "Application fees")
     params = request.params
     queryset = store.objects().filter(object_type="application_fee", account="")
-    if params.get("charge"):
-        queryset = queryset.filter(data__charge=params["charge"])
+    queryset = store.filter_exact(queryset, params, "charge")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/application_fees")
 
@@ -719,8 +713,6 @@ def refund_retrieve(request: ApiRequest) -> dict:
 def refund_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="refund", account=request.account)
-    for key in ("charge", "payment_intent"):
-        if params.get(key):
-            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    queryset = store.filter_exact(queryset, params, "charge", "payment_intent")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/refunds")

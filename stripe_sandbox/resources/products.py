@@ -230,12 +230,10 @@ def price_update(request: ApiRequest) -> dict:
 def price_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="price", account=request.account)
-    if params.get("product"):
-        queryset = queryset.filter(data__product=params["product"])
+    queryset = store.filter_exact(queryset, params, "product")
     if "active" in params:
         queryset = queryset.filter(data__active=params["active"])
-    if params.get("type"):
-        queryset = queryset.filter(data__type=params["type"])
+    queryset = store.filter_exact(queryset, params, "type")
     if params.get("currency"):
         queryset = queryset.filter(data__currency=params["currency"].lower())
     queryset = store.filter_created(queryset, params.get("created"))

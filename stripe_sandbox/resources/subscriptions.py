@@ -571,9 +571,7 @@ def subscription_list(request: ApiRequest) -> dict:
         queryset = queryset.filter(data__status=status)
     elif not status:
         queryset = queryset.exclude(data__status="canceled")
-    for key in ("customer", "test_clock"):
-        if params.get(key):
-            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    queryset = store.filter_exact(queryset, params, "customer", "test_clock")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/subscriptions")
 
@@ -655,9 +653,7 @@ def invoice_retrieve(request: ApiRequest) -> dict:
 def invoice_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="invoice", account=request.account)
-    for key in ("customer", "status"):
-        if params.get(key):
-            queryset = queryset.filter(**{f"data__{key}": params[key]})
+    queryset = store.filter_exact(queryset, params, "customer", "status")
     if params.get("subscription"):
         queryset = queryset.filter(
             data__parent__subscription_details__subscription=params["subscription"]

@@ -254,10 +254,7 @@ def transfer_list(request: ApiRequest) -> dict:
     _no_header(request)
     params = request.params
     queryset = store.objects().filter(object_type="transfer", account="")
-    if params.get("destination"):
-        queryset = queryset.filter(data__destination=params["destination"])
-    if params.get("transfer_group"):
-        queryset = queryset.filter(data__transfer_group=params["transfer_group"])
+    queryset = store.filter_exact(queryset, params, "destination", "transfer_group")
     queryset = store.filter_created(queryset, params.get("created"))
     return store.list_response(queryset, params, url="/v1/transfers")
 

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from checkout import services
 from checkout.models import Order, OrderEmail, Refund, StripeCustomer, WebhookEvent
+from checkout.services.webhook_handlers import webhook_event_process
 
 
 class RefundInline(admin.TabularInline):
@@ -66,7 +66,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
         done = failed = 0
         for record in queryset:
             try:
-                services.webhook_event_process(record=record)
+                webhook_event_process(record=record)
             except Exception as error:  # shown to the admin; also stored on the event
                 failed += 1
                 self.message_user(request, f"{record.event_id}: {error}", messages.ERROR)

@@ -152,10 +152,10 @@ class SaleTotal(models.Model):
     """Running totals of sales per seller, course, currency and charge type, for all-time views.
 
     A sale is an order with `paid_at` set; its amount, fee and refunded total are added here in
-    the same transaction that changes them on the order (checkout.services), so these rows always
-    equal the live aggregate over orders. They carry no dates: only all-time figures read them,
-    which need no day boundary and so no time zone. `manage.py sale_totals_rebuild` recomputes
-    them from the orders.
+    the same transaction that changes them on the order (`checkout.services.sale_totals`), so
+    these rows always equal the live aggregate over orders. They carry no dates: only all-time
+    figures read them, which need no day boundary and so no time zone.
+    `manage.py sale_totals_rebuild` recomputes them from the orders.
     """
 
     seller = models.ForeignKey(

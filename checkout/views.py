@@ -14,9 +14,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.stripe_connect import StripeGatewayError
 from catalog.money import from_minor_units
 from catalog.selectors import course_get_visible
-from checkout import selectors, services, stripe_webhooks
+from checkout import selectors, stripe_webhooks
 from checkout.forms import RefundForm
 from checkout.models import Order
+from checkout.services import refunds
+from checkout.services.errors import CheckoutError, CourseAlreadyOwned
+from checkout.services.orders import order_checkout_start, order_fulfil
+from checkout.services.webhook_handlers import webhook_event_receive
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +43,10 @@ def course_buy(request, slug: str):
         login = redirect_to_login(course.get_absolute_url())
         return _go(request, login["Location"])
     try:
-        order = services.order_checkout_start(buyer=request.user, course=course)
-    except services.CourseAlreadyOwned:
+        order = order_checkout_start(buyer=request.user, course=course)
+    except CourseAlreadyOwned:
         return _go(request, reverse("catalog:course-content", kwargs={"slug": course.slug}))
-    except (services.CheckoutError, StripeGatewayError) as error:
+    except (CheckoutError, StripeGatewayError) as error:
         messages.error(request, error.user_message)
         return _go(request, course.get_absolute_url())
     return _go(request, order.checkout_url)
@@ -57,7 +61,7 @@ def checkout_success(request):
         raise Http404("No such order.")
     problem = ""
     try:
-        order = services.order_fulfil(session_id=session_id) or order
+        order = order_fulfil(session_id=session_id) or order
     except StripeGatewayError as error:
         # The webhook will still record the payment; the page keeps polling meanwhile.
         problem = error.user_message
@@ -83,7 +87,7 @@ def order_refund(request, pk: int):
     if not selectors.order_can_refund(order=order, user=request.user):
         # Someone else's sale is reported as missing, so its existence does not leak.
         raise Http404("No such order.")
-    refundable = services.order_refundable_amount(order=order)
+    refundable = refunds.order_refundable_amount(order=order)
     form = RefundForm(
         request.POST or None,
         currency=order.currency,
@@ -96,10 +100,10 @@ def order_refund(request, pk: int):
         next_url = ""
     if request.method == "POST" and form.is_valid():
         try:
-            services.order_refund(
+            refunds.order_refund(
                 order_id=order.pk, amount=form.cleaned_data["amount"], requested_by=request.user
             )
-        except (services.CheckoutError, StripeGatewayError) as error:
+        except (CheckoutError, StripeGatewayError) as error:
             form.add_error(None, error.user_message)
         else:
             messages.success(
@@ -133,7 +137,7 @@ def _receive_webhook(request, *, endpoint: str) -> HttpResponse:
         logger.warning("Rejected a %s webhook: %s", endpoint, error)
         return HttpResponseBadRequest("Invalid signature.")
     try:
-        services.webhook_event_receive(event=event, endpoint=endpoint)
+        webhook_event_receive(event=event, endpoint=endpoint)
     except Exception:
         # Stripe retries non-2xx answers with backoff; the stored event keeps the error.
         logger.exception("Handling %s %s failed", event.type, event.id)

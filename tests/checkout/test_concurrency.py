@@ -12,8 +12,10 @@ import pytest
 from django.core import mail
 from django.db import connection, connections
 
-from checkout import services, stripe_payments
+from checkout import stripe_payments
 from checkout.models import Order, OrderEmail
+from checkout.services.errors import CheckoutError
+from checkout.services.orders import order_checkout_start, order_fulfil
 from tests.checkout.conftest import paid_session
 from tests.checkout.factories import OrderFactory
 
@@ -70,7 +72,7 @@ def test_ten_concurrent_fulfilments_pay_once_transfer_once_and_email_once(monkey
     monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", slow_retrieve)
     monkeypatch.setattr(stripe_payments, "transfer_create", transfer)
 
-    errors = run_at_once(lambda: services.order_fulfil(session_id=order.checkout_session_id))
+    errors = run_at_once(lambda: order_fulfil(session_id=order.checkout_session_id))
 
     assert errors == []
     order.refresh_from_db()
@@ -107,8 +109,8 @@ def test_ten_concurrent_buy_clicks_open_one_checkout_session(monkeypatch, buyer)
 
     def click():
         try:
-            order = services.order_checkout_start(buyer=buyer, course=course)
-        except services.CheckoutError as error:
+            order = order_checkout_start(buyer=buyer, course=course)
+        except CheckoutError as error:
             outcomes.append(error.user_message)
         else:
             outcomes.append(order.checkout_url)

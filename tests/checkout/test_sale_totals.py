@@ -6,7 +6,7 @@ from django.db.models import Count, Sum
 
 from checkout import stripe_payments
 from checkout.models import Order, SaleTotal
-from checkout.services import sale_totals_rebuild
+from checkout.services.sale_totals import sale_totals_rebuild
 from tests.checkout.conftest import event_payload, paid_session
 from tests.checkout.factories import OrderFactory
 from tests.checkout.test_webhooks import completed, deliver, refunded_charge

@@ -8,8 +8,9 @@ import requests
 from django.core import mail
 
 from accounts.stripe_connect import stripe_client
-from checkout import services
 from checkout.models import Order, StripeCustomer, WebhookEvent
+from checkout.services.orders import order_checkout_start, order_fulfil
+from checkout.services.refunds import order_refund
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import CourseFactory
 from tests.checkout.sandbox import (
@@ -63,7 +64,7 @@ def buy(
         platform_fee_percent="10.00",
     )
     buyer = UserFactory(email=buyer_email)
-    return services.order_checkout_start(buyer=buyer, course=course)
+    return order_checkout_start(buyer=buyer, course=course)
 
 
 @pytest.mark.parametrize(("course_charge_type", "account_type", "charge_type"), CASES)
@@ -136,7 +137,7 @@ def test_a_declined_card_shows_an_error_and_nothing_is_paid(stripe_sandbox):
 
     page = pay(order, CARD_DECLINED)
     deliver_webhooks()
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     assert "declined" in page.text
     order.refresh_from_db()
@@ -152,7 +153,7 @@ def test_the_next_purchase_reuses_the_stored_customer(stripe_sandbox):
     customer = StripeCustomer.objects.get(user=first.buyer, stripe_account_id="")
     other_course = CourseFactory(seller=first.seller, charge_type="auto")
 
-    second = services.order_checkout_start(buyer=first.buyer, course=other_course)
+    second = order_checkout_start(buyer=first.buyer, course=other_course)
 
     session = stripe_client().v1.checkout.sessions.retrieve(second.checkout_session_id)
     assert session.customer == customer.customer_id
@@ -181,13 +182,13 @@ def test_refunds_take_the_money_back_from_the_right_place(
     deliver_webhooks()
     order.refresh_from_db()
 
-    services.order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+    order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
     deliver_webhooks()
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 1000)
     assert order.grants_access
 
-    services.order_refund(order_id=order.pk, amount=3900, requested_by=order.seller)
+    order_refund(order_id=order.pk, amount=3900, requested_by=order.seller)
     deliver_webhooks()
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (Order.Status.REFUNDED, 4900)

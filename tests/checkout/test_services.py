@@ -8,8 +8,16 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.stripe_connect import StripeGatewayError
-from checkout import services, stripe_payments
+from checkout import stripe_payments
 from checkout.models import Order, OrderEmail, Refund, StripeCustomer
+from checkout.services.errors import CheckoutError, CourseAlreadyOwned
+from checkout.services.orders import order_checkout_start, order_fee_amount, order_fulfil
+from checkout.services.refunds import (
+    order_apply_refunds,
+    order_mark_disputed,
+    order_refund,
+    order_refundable_amount,
+)
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
@@ -107,7 +115,7 @@ def test_platform_fee_is_a_percentage_of_the_price_rounded_half_up(
 ):
     course = make_course(price_amount=price, currency=currency, platform_fee_percent=percent)
 
-    assert services.order_fee_amount(course=course) == fee
+    assert order_fee_amount(course=course) == fee
 
 
 # --- Buying ---------------------------------------------------------------------------------
@@ -131,7 +139,7 @@ def test_buying_creates_a_pending_order_and_one_session_with_the_server_price(
         charge_type=course_charge_type, account_type=account_type, platform_fee_percent="12.50"
     )
 
-    order = services.order_checkout_start(buyer=buyer, course=course)
+    order = order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.names() == ["checkout_session_create"]
     sent = gateway.kwargs("checkout_session_create")
@@ -160,8 +168,8 @@ def test_a_returning_buyer_is_passed_as_the_stored_customer_of_that_account(
     StripeCustomer.objects.create(user=buyer, stripe_account_id="", customer_id="cus_platform")
     destination_course = make_course(account_type="express")
 
-    services.order_checkout_start(buyer=buyer, course=direct_course)
-    services.order_checkout_start(buyer=buyer, course=destination_course)
+    order_checkout_start(buyer=buyer, course=direct_course)
+    order_checkout_start(buyer=buyer, course=destination_course)
 
     customers = [kwargs["customer_id"] for name, kwargs in gateway.calls]
     assert customers == ["cus_on_acct", "cus_platform"]
@@ -176,9 +184,9 @@ def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
     gateway.error = StripeGatewayError("No such customer.", code="resource_missing")
 
     with pytest.raises(StripeGatewayError):
-        services.order_checkout_start(buyer=buyer, course=course)
+        order_checkout_start(buyer=buyer, course=course)
     gateway.error = None
-    order = services.order_checkout_start(buyer=buyer, course=course)
+    order = order_checkout_start(buyer=buyer, course=course)
 
     customers = [kwargs["customer_id"] for name, kwargs in gateway.calls]
     assert customers == ["cus_gone", ""]
@@ -192,7 +200,7 @@ def test_an_outage_keeps_the_stored_customer(make_course, buyer, gateway):
     gateway.error = StripeGatewayError("Unreachable.", code="api_connection_error")
 
     with pytest.raises(StripeGatewayError):
-        services.order_checkout_start(buyer=buyer, course=course)
+        order_checkout_start(buyer=buyer, course=course)
 
     assert StripeCustomer.objects.get(user=buyer).customer_id == "cus_kept"
 
@@ -200,8 +208,8 @@ def test_an_outage_keeps_the_stored_customer(make_course, buyer, gateway):
 def test_a_second_click_reuses_the_open_session(make_course, buyer, gateway):
     course = make_course()
 
-    first = services.order_checkout_start(buyer=buyer, course=course)
-    second = services.order_checkout_start(buyer=buyer, course=course)
+    first = order_checkout_start(buyer=buyer, course=course)
+    second = order_checkout_start(buyer=buyer, course=course)
 
     assert second.pk == first.pk
     assert gateway.names() == ["checkout_session_create"]
@@ -213,8 +221,8 @@ def test_a_click_while_the_first_is_still_getting_its_session_is_asked_to_wait(
     course = make_course()
     OrderFactory(buyer=buyer, course=course, checkout_session_id=None, checkout_url="")
 
-    with pytest.raises(services.CheckoutError, match="being prepared"):
-        services.order_checkout_start(buyer=buyer, course=course)
+    with pytest.raises(CheckoutError, match="being prepared"):
+        order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
 
@@ -225,7 +233,7 @@ def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
         buyer=buyer, course=course, checkout_expires_at=timezone.now() + timedelta(minutes=2)
     )
 
-    order = services.order_checkout_start(buyer=buyer, course=course)
+    order = order_checkout_start(buyer=buyer, course=course)
 
     assert order.pk != stale.pk
 
@@ -233,8 +241,8 @@ def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
 def test_a_seller_cannot_buy_their_own_course(make_course, gateway):
     course = make_course()
 
-    with pytest.raises(services.CheckoutError, match="your own course"):
-        services.order_checkout_start(buyer=course.seller, course=course)
+    with pytest.raises(CheckoutError, match="your own course"):
+        order_checkout_start(buyer=course.seller, course=course)
 
     assert gateway.calls == []
     assert not Order.objects.exists()
@@ -245,8 +253,8 @@ def test_a_course_whose_seller_cannot_take_charges_cannot_be_bought(make_course,
     course.seller.stripe_account.charges_enabled = False
     course.seller.stripe_account.save()
 
-    with pytest.raises(services.CheckoutError, match="not available"):
-        services.order_checkout_start(buyer=buyer, course=course)
+    with pytest.raises(CheckoutError, match="not available"):
+        order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
 
@@ -255,8 +263,8 @@ def test_an_owner_is_told_they_own_the_course(make_course, buyer, gateway):
     course = make_course()
     PaidOrderFactory(buyer=buyer, course=course)
 
-    with pytest.raises(services.CourseAlreadyOwned):
-        services.order_checkout_start(buyer=buyer, course=course)
+    with pytest.raises(CourseAlreadyOwned):
+        order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
 
@@ -266,7 +274,7 @@ def test_a_gateway_failure_cancels_the_order_so_it_can_never_be_paid(make_course
     gateway.error = StripeGatewayError("The payment service could not be reached.")
 
     with pytest.raises(StripeGatewayError):
-        services.order_checkout_start(buyer=buyer, course=course)
+        order_checkout_start(buyer=buyer, course=course)
 
     order = Order.objects.get()
     assert order.status == Order.Status.CANCELLED
@@ -281,9 +289,9 @@ def test_fulfilment_records_the_payment_customer_and_emails_once(gateway, on_com
     gateway.session = paid_session(order)
 
     with on_commit(execute=True):
-        services.order_fulfil(session_id=order.checkout_session_id)
+        order_fulfil(session_id=order.checkout_session_id)
     with on_commit(execute=True):
-        services.order_fulfil(session_id=order.checkout_session_id)
+        order_fulfil(session_id=order.checkout_session_id)
 
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
@@ -307,7 +315,7 @@ def test_direct_fulfilment_reads_the_session_on_the_connected_account(gateway):
     order = OrderFactory(charge_type=Order.ChargeType.DIRECT)
     gateway.session = paid_session(order)
 
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     assert gateway.kwargs("checkout_session_retrieve")["stripe_account_id"] == (
         order.stripe_account_id
@@ -321,7 +329,7 @@ def test_an_unpaid_session_leaves_the_order_pending_and_sends_nothing(gateway):
     order = OrderFactory()
     gateway.session = paid_session(order, status="complete", payment_status="unpaid")
 
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
@@ -333,7 +341,7 @@ def test_an_expired_session_cancels_the_pending_order(gateway):
     order = OrderFactory()
     gateway.session = paid_session(order, status="expired", payment_status="unpaid")
 
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
@@ -343,7 +351,7 @@ def test_a_payment_stripe_reports_wins_over_a_locally_cancelled_order(gateway):
     order = OrderFactory(status=Order.Status.CANCELLED)
     gateway.session = paid_session(order)
 
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
@@ -353,8 +361,8 @@ def test_separate_charge_transfers_price_minus_fee_from_the_charge_once(gateway)
     order = OrderFactory(charge_type=Order.ChargeType.SEPARATE, fee_amount=613)
     gateway.session = paid_session(order)
 
-    services.order_fulfil(session_id=order.checkout_session_id)
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     assert gateway.names() == ["checkout_session_retrieve", "transfer_create"]
     assert gateway.kwargs("transfer_create") == {
@@ -379,13 +387,13 @@ def test_a_failed_transfer_keeps_the_payment_and_is_retried_later(gateway, monke
 
     monkeypatch.setattr(stripe_payments, "transfer_create", failing_transfer)
     with on_commit(execute=True), pytest.raises(StripeGatewayError):
-        services.order_fulfil(session_id=order.checkout_session_id)
+        order_fulfil(session_id=order.checkout_session_id)
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     assert (order.transfer_id, order.transfer_claimed_at) == ("", None)
 
     monkeypatch.setattr(stripe_payments, "transfer_create", original)
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     order.refresh_from_db()
     assert order.transfer_id == "tr_separate"
@@ -396,7 +404,7 @@ def test_a_refund_made_before_fulfilment_is_picked_up_from_the_charge(gateway):
     order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
     gateway.session = paid_session(order, amount_refunded=4900)
 
-    services.order_fulfil(session_id=order.checkout_session_id)
+    order_fulfil(session_id=order.checkout_session_id)
 
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
@@ -405,7 +413,7 @@ def test_a_refund_made_before_fulfilment_is_picked_up_from_the_charge(gateway):
 
 
 def test_an_unknown_session_is_ignored(gateway):
-    assert services.order_fulfil(session_id="cs_test_not_ours") is None
+    assert order_fulfil(session_id="cs_test_not_ours") is None
     assert gateway.calls == []
 
 
@@ -415,7 +423,7 @@ def test_an_unknown_session_is_ignored(gateway):
 def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhook(gateway):
     order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
 
-    refund = services.order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+    refund = order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
 
     assert gateway.kwargs("refund_create") == {
         "refund_id": refund.pk,
@@ -432,16 +440,16 @@ def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhoo
     )
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
-    assert services.order_refundable_amount(order=order) == 3900
+    assert order_refundable_amount(order=order) == 3900
 
 
 def test_refunds_above_what_is_left_are_refused_on_the_server(gateway):
     order = PaidOrderFactory(refunded_amount=4000, status=Order.Status.PARTIALLY_REFUNDED)
 
-    with pytest.raises(services.CheckoutError, match="larger than"):
-        services.order_refund(order_id=order.pk, amount=901, requested_by=order.seller)
-    with pytest.raises(services.CheckoutError, match="more than zero"):
-        services.order_refund(order_id=order.pk, amount=0, requested_by=order.seller)
+    with pytest.raises(CheckoutError, match="larger than"):
+        order_refund(order_id=order.pk, amount=901, requested_by=order.seller)
+    with pytest.raises(CheckoutError, match="more than zero"):
+        order_refund(order_id=order.pk, amount=0, requested_by=order.seller)
 
     assert gateway.calls == []
     assert not Refund.objects.exists()
@@ -449,17 +457,17 @@ def test_refunds_above_what_is_left_are_refused_on_the_server(gateway):
 
 def test_refunds_in_flight_count_against_what_is_left(gateway):
     order = PaidOrderFactory()
-    services.order_refund(order_id=order.pk, amount=4000, requested_by=order.seller)
+    order_refund(order_id=order.pk, amount=4000, requested_by=order.seller)
 
-    with pytest.raises(services.CheckoutError):
-        services.order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+    with pytest.raises(CheckoutError):
+        order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
 
 
 def test_an_unpaid_order_cannot_be_refunded(gateway):
     order = OrderFactory()
 
-    with pytest.raises(services.CheckoutError, match="Only paid orders"):
-        services.order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+    with pytest.raises(CheckoutError, match="Only paid orders"):
+        order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
 
 
 def test_separate_charge_refund_reverses_the_sellers_share_and_the_last_one_the_rest(gateway):
@@ -467,8 +475,8 @@ def test_separate_charge_refund_reverses_the_sellers_share_and_the_last_one_the_
         charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=333
     )
 
-    first = services.order_refund(order_id=order.pk, amount=500, requested_by=order.seller)
-    second = services.order_refund(order_id=order.pk, amount=500, requested_by=order.seller)
+    first = order_refund(order_id=order.pk, amount=500, requested_by=order.seller)
+    second = order_refund(order_id=order.pk, amount=500, requested_by=order.seller)
 
     reversals = [kwargs for name, kwargs in gateway.calls if name == "transfer_reversal_create"]
     # 667 × 500 / 1000 = 333.5 rounds half up; the last reversal takes what is left.
@@ -484,8 +492,8 @@ def test_separate_charge_refund_reverses_the_sellers_share_and_the_last_one_the_
 def test_separate_charge_refund_waits_for_the_transfer(gateway):
     order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
 
-    with pytest.raises(services.CheckoutError, match="transfer"):
-        services.order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+    with pytest.raises(CheckoutError, match="transfer"):
+        order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
 
 
 def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
@@ -493,10 +501,10 @@ def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
     gateway.error = StripeGatewayError("The payment service returned an error.")
 
     with pytest.raises(StripeGatewayError):
-        services.order_refund(order_id=order.pk, amount=4900, requested_by=order.seller)
+        order_refund(order_id=order.pk, amount=4900, requested_by=order.seller)
 
     assert Refund.objects.get().status == "failed"
-    assert services.order_refundable_amount(order=order) == 4900
+    assert order_refundable_amount(order=order) == 4900
 
 
 def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gateway, on_commit):
@@ -504,9 +512,9 @@ def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gate
     gateway.amount_refunded = 1000
 
     with on_commit(execute=True):
-        services.order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id)
     with on_commit(execute=True):
-        services.order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id)
 
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 1000)
@@ -515,7 +523,7 @@ def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gate
 
     gateway.amount_refunded = 4900
     with on_commit(execute=True):
-        services.order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id)
 
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
@@ -528,7 +536,7 @@ def test_a_stale_refunded_total_never_lowers_the_order(gateway):
     order = PaidOrderFactory(refunded_amount=3000, status=Order.Status.PARTIALLY_REFUNDED)
     gateway.amount_refunded = 1000
 
-    services.order_apply_refunds(charge_id=order.charge_id)
+    order_apply_refunds(charge_id=order.charge_id)
 
     order.refresh_from_db()
     assert order.refunded_amount == 3000
@@ -538,9 +546,9 @@ def test_a_dispute_marks_the_order_and_tells_the_seller(gateway, on_commit):
     order = PaidOrderFactory()
 
     with on_commit(execute=True):
-        services.order_mark_disputed(charge_id=order.charge_id)
+        order_mark_disputed(charge_id=order.charge_id)
     with on_commit(execute=True):
-        services.order_mark_disputed(charge_id=order.charge_id)
+        order_mark_disputed(charge_id=order.charge_id)
 
     order.refresh_from_db()
     assert order.status == Order.Status.DISPUTED
@@ -553,7 +561,7 @@ def test_fee_uses_the_decimal_percent_not_a_float(make_course):
     course = make_course(price_amount=1005, platform_fee_percent=Decimal("33.33"))
 
     # 1005 × 0.3333 = 334.9665 → 335
-    assert services.order_fee_amount(course=course) == 335
+    assert order_fee_amount(course=course) == 335
 
 
 def test_fulfilment_does_not_touch_someone_elses_order(gateway):
@@ -561,7 +569,7 @@ def test_fulfilment_does_not_touch_someone_elses_order(gateway):
     other = OrderFactory(buyer=UserFactory())
     gateway.session = paid_session(mine)
 
-    services.order_fulfil(session_id=mine.checkout_session_id)
+    order_fulfil(session_id=mine.checkout_session_id)
 
     other.refresh_from_db()
     assert other.status == Order.Status.PENDING

@@ -9,7 +9,8 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts import services as account_services
-from checkout import services, stripe_payments
+from accounts.stripe_connect import StripeGatewayError
+from checkout import stripe_payments
 from checkout.models import Order, WebhookEvent
 from tests.checkout.conftest import event_payload, paid_session, sign
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
@@ -303,7 +304,7 @@ def test_a_failing_handler_answers_500_and_the_retry_finishes_the_work(
     working = stripe_payments.checkout_session_retrieve
 
     def unreachable(**kwargs):
-        raise services.StripeGatewayError("The payment service could not be reached.")
+        raise StripeGatewayError("The payment service could not be reached.")
 
     monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", unreachable)
     failed = deliver(client, settings, completed(order))

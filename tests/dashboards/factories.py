@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from checkout.models import Order, Refund
-from checkout.services import sale_contribution, sale_totals_apply
+from checkout.services.sale_totals import sale_contribution, sale_totals_apply
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import CourseFactory
 

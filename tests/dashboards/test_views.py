@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkout.models import Order
-from checkout.services import sale_totals_rebuild
+from checkout.services.sale_totals import sale_totals_rebuild
 from dashboards.selectors import SALES_PER_PAGE
 from tests.accounts.factories import SellerFactory
 from tests.catalog.factories import CourseFactory

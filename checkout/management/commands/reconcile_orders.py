@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from checkout.services import orders_reconcile
+from checkout.services.orders import orders_reconcile
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from checkout.services import sale_totals_rebuild
+from checkout.services.sale_totals import sale_totals_rebuild
 
 
 class Command(BaseCommand):

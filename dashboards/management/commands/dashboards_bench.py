@@ -36,7 +36,7 @@ from accounts.models import StripeAccount, User
 from catalog.models import Course
 from catalog.money import percent_of
 from checkout.models import Order, Refund
-from checkout.services import sale_totals_rebuild
+from checkout.services.sale_totals import sale_totals_rebuild
 
 
 def trivial(request):

@@ -1,0 +1,141 @@
+"""Refunds (with the seller's share taken back), Stripe's refunded totals, and disputes.
+
+Stripe is never called inside a database transaction (see `checkout.services.orders`).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from accounts.models import User
+from accounts.stripe_connect import StripeGatewayError
+from checkout import emails, stripe_payments
+from checkout.models import ACCESS_STATUSES, Order, Refund
+from checkout.services.errors import CheckoutError, EventNotReady
+from checkout.services.notices import order_email_later, order_refund_email_kind
+from checkout.services.sale_totals import sale_contribution, sale_totals_apply
+
+
+def order_refundable_amount(*, order: Order) -> int:
+    """What may still be refunded: Stripe's refunded total or our own refunds in flight, whichever
+    is larger (the webhook that raises `refunded_amount` may not have landed yet)."""
+    ours = (
+        order.refunds.exclude(status__in=Refund.VOID_STATUSES).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or 0
+    )
+    return max(order.amount - max(order.refunded_amount, ours), 0)
+
+
+def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:
+    """Refund part or all of a sale, taking the seller's share back as the charge type needs.
+
+    The order's status follows Stripe's `charge.refunded` webhook, not this call.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status not in ACCESS_STATUSES:
+            raise CheckoutError("Only paid orders can be refunded.")
+        if order.charge_type == Order.ChargeType.SEPARATE and not order.transfer_id:
+            raise CheckoutError("The seller's transfer is still being made. Try again shortly.")
+        refundable = order_refundable_amount(order=order)
+        if amount <= 0:
+            raise CheckoutError("The refund must be more than zero.")
+        if amount > refundable:
+            raise CheckoutError("The refund is larger than what is left to refund.")
+        reversal_amount = 0
+        if order.charge_type == Order.ChargeType.SEPARATE:
+            reversal_amount = _seller_share_of_refund(
+                order=order, amount=amount, is_last=amount == refundable
+            )
+        refund = Refund.objects.create(
+            order=order,
+            amount=amount,
+            currency=order.currency,
+            requested_by=requested_by,
+            transfer_reversal_amount=reversal_amount,
+        )
+
+    try:
+        result = stripe_payments.refund_create(
+            refund_id=refund.pk,
+            order_id=order.pk,
+            charge_type=order.charge_type,
+            payment_intent_id=order.payment_intent_id,
+            amount=amount,
+            stripe_account_id=order.stripe_account_id,
+        )
+    except StripeGatewayError as error:
+        Refund.objects.filter(pk=refund.pk).update(
+            status="failed", failure_message=error.user_message
+        )
+        raise
+    refund.stripe_refund_id = result.id
+    refund.status = result.status
+    refund.save(update_fields=["stripe_refund_id", "status"])
+
+    if reversal_amount:
+        try:
+            reversal = stripe_payments.transfer_reversal_create(
+                refund_id=refund.pk, transfer_id=order.transfer_id, amount=reversal_amount
+            )
+        except StripeGatewayError as error:
+            refund.failure_message = (
+                f"Refunded, but taking the seller's share back failed: {error.user_message}"
+            )
+            refund.save(update_fields=["failure_message"])
+            raise
+        refund.transfer_reversal_id = reversal.id
+        refund.save(update_fields=["transfer_reversal_id"])
+    return refund
+
+
+def _seller_share_of_refund(*, order: Order, amount: int, is_last: bool) -> int:
+    """The part of a refund the seller bears: proportional to their share of the price, rounded
+    half up; the last refund takes whatever is left of the transfer so reversals add up."""
+    reversed_so_far = (
+        order.refunds.exclude(status__in=Refund.VOID_STATUSES).aggregate(
+            total=Sum("transfer_reversal_amount")
+        )["total"]
+        or 0
+    )
+    left = order.net_amount - reversed_so_far
+    if is_last:
+        return max(left, 0)
+    share = (Decimal(order.net_amount) * amount / order.amount).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    return min(int(share), left)
+
+
+def order_apply_refunds(*, charge_id: str, stripe_account_id: str = "") -> Order | None:
+    """Follow Stripe's refunded total for a charge (re-read, so events may come in any order)."""
+    order = Order.objects.filter(charge_id=charge_id).first()
+    if order is None:
+        # Not fulfilled yet: fulfilment reads the refunded total from the charge itself.
+        return None
+    charge = stripe_payments.charge_retrieve(
+        charge_id=charge_id, stripe_account_id=stripe_account_id
+    )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        before = sale_contribution(order=order)
+        if order.apply_refunded_total(refunded_total=charge.amount_refunded):
+            order.save()
+            sale_totals_apply(before=before, after=sale_contribution(order=order))
+            order_email_later(order_id=order.pk, kind=order_refund_email_kind(order=order))
+        return order
+
+
+def order_mark_disputed(*, charge_id: str) -> Order:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(charge_id=charge_id).first()
+        if order is None:
+            raise EventNotReady(f"No order has charge {charge_id} yet.")
+        if order.status in ACCESS_STATUSES:
+            order.status = Order.Status.DISPUTED
+            order.save(update_fields=["status", "updated_at"])
+            order_email_later(order_id=order.pk, kind=emails.DISPUTE)
+        return order

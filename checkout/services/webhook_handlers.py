@@ -1,0 +1,120 @@
+"""Stripe's webhook events: stored once, then handed to the service each type needs."""
+
+import logging
+
+from django.utils import timezone
+
+from accounts import services as account_services
+from checkout import stripe_payments
+from checkout.models import Order, WebhookEvent
+from checkout.services.orders import (
+    order_attach_session,
+    order_cancel_expired,
+    order_fulfil,
+    order_mark_payment_failed,
+)
+from checkout.services.refunds import order_apply_refunds, order_mark_disputed
+from checkout.stripe_webhooks import ParsedEvent
+
+logger = logging.getLogger(__name__)
+
+
+def webhook_event_receive(*, event: ParsedEvent, endpoint: str) -> WebhookEvent | None:
+    """Store a verified event once and process it; None for a duplicate already processed.
+
+    A handler's exception propagates (the view answers 500, Stripe retries); the stored event
+    keeps the error and is processed again on the retry.
+    """
+    record, _ = WebhookEvent.objects.get_or_create(
+        event_id=event.id,
+        defaults={
+            "type": event.type,
+            "account": event.account,
+            "endpoint": endpoint,
+            "payload": event.payload,
+        },
+    )
+    if record.processed_at is not None:
+        return None
+    webhook_event_process(record=record)
+    return record
+
+
+def webhook_event_process(*, record: WebhookEvent) -> None:
+    WebhookEvent.objects.filter(pk=record.pk).update(attempts=record.attempts + 1)
+    handler = WEBHOOK_HANDLERS.get(record.type)
+    try:
+        if handler is not None:
+            handler(record)
+    except Exception as error:
+        WebhookEvent.objects.filter(pk=record.pk).update(last_error=repr(error)[:2000])
+        raise
+    WebhookEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now(), last_error="")
+
+
+def _event_object(record: WebhookEvent) -> dict:
+    return (record.payload.get("data") or {}).get("object") or {}
+
+
+def _on_session_completed(record: WebhookEvent) -> None:
+    session = _event_object(record)
+    reference = (session.get("metadata") or {}).get("order_id") or session.get(
+        "client_reference_id"
+    )
+    if reference and str(reference).isdigit():
+        order_attach_session(
+            order_id=int(reference),
+            session_id=session["id"],
+            amount=session.get("amount_total") or 0,
+            currency=session.get("currency") or "",
+            stripe_account_id=record.account,
+        )
+    order_fulfil(session_id=session["id"])
+
+
+def _on_session_async_failed(record: WebhookEvent) -> None:
+    order_mark_payment_failed(session_id=_event_object(record)["id"])
+
+
+def _on_session_expired(record: WebhookEvent) -> None:
+    order_cancel_expired(session_id=_event_object(record)["id"])
+
+
+def _on_charge_refunded(record: WebhookEvent) -> None:
+    order_apply_refunds(charge_id=_event_object(record)["id"], stripe_account_id=record.account)
+
+
+def _on_dispute_created(record: WebhookEvent) -> None:
+    charge = _event_object(record).get("charge")
+    charge_id = charge if isinstance(charge, str) else (charge or {}).get("id", "")
+    if not Order.objects.filter(charge_id=charge_id).exists():
+        # The Connect endpoint also hears of disputes on a Standard seller's own sales; only a
+        # charge that names one of our orders is worth Stripe's retries until it is recorded.
+        charge_state = stripe_payments.charge_retrieve(
+            charge_id=charge_id, stripe_account_id=record.account
+        )
+        if charge_state.order_id is None:
+            logger.info("Dispute on %s ignored: not a marketplace sale.", charge_id)
+            return
+    order_mark_disputed(charge_id=charge_id)
+
+
+def _on_account_updated(record: WebhookEvent) -> None:
+    account_id = record.account or _event_object(record).get("id", "")
+    account_services.stripe_account_refresh(stripe_account_id=account_id)
+
+
+def _on_account_deauthorized(record: WebhookEvent) -> None:
+    account_services.stripe_account_disconnect(stripe_account_id=record.account)
+
+
+WEBHOOK_HANDLERS = {
+    "checkout.session.completed": _on_session_completed,
+    "checkout.session.async_payment_succeeded": _on_session_completed,
+    "checkout.session.async_payment_failed": _on_session_async_failed,
+    "checkout.session.expired": _on_session_expired,
+    "charge.refunded": _on_charge_refunded,
+    "charge.dispute.created": _on_dispute_created,
+    "account.updated": _on_account_updated,
+    "account.application.deauthorized": _on_account_deauthorized,
+}

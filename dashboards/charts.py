@@ -7,7 +7,7 @@ numbers are in a table next to it for screen readers and for anyone who wants ex
 from dataclasses import dataclass
 
 from catalog.money import format_money
-from dashboards.selectors import RevenueSeries
+from dashboards.selectors.seller import RevenueSeries
 
 WIDTH = 600
 HEIGHT = 200

@@ -7,7 +7,12 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from dashboards.periods import DEFAULT_PERIOD, PERIOD_LABELS, Period, period_resolve
-from dashboards.selectors import DEFAULT_SALE_SORT, SALE_SORTS, SALE_STATUS_CHOICES, SaleFilters
+from dashboards.selectors.common import (
+    DEFAULT_SALE_SORT,
+    SALE_SORTS,
+    SALE_STATUS_CHOICES,
+    SaleFilters,
+)
 
 SORT_CHOICES = [(key, key) for name in SALE_SORTS for key in (name, f"-{name}")]
 

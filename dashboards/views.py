@@ -17,8 +17,13 @@ from dashboards.charts import revenue_bar_chart
 from dashboards.exports import sale_csv_lines
 from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
 from dashboards.periods import zone_for
-from dashboards.selectors import (
-    SALES_PER_PAGE,
+from dashboards.selectors.buyer import (
+    purchase_get_visible,
+    purchase_list_for_buyer,
+    purchase_totals_for_buyer,
+)
+from dashboards.selectors.common import SALE_SORTS
+from dashboards.selectors.platform import (
     platform_dispute_totals,
     platform_fees_by_charge_type,
     platform_kpis,
@@ -26,9 +31,9 @@ from dashboards.selectors import (
     platform_recent_disputes,
     platform_refund_totals,
     platform_top_sellers,
-    purchase_get_visible,
-    purchase_list_for_buyer,
-    purchase_totals_for_buyer,
+)
+from dashboards.selectors.seller import (
+    SALES_PER_PAGE,
     refund_list_for_order,
     sale_course_choices_for_seller,
     sale_get_visible,
@@ -40,15 +45,6 @@ from dashboards.selectors import (
     sale_totals_by_course_for_seller,
 )
 
-# Columns of the sales table a seller can sort by; money and dates sort newest/largest first.
-SORT_COLUMNS = [
-    ("date", "Date"),
-    ("course", "Course"),
-    ("buyer", "Buyer"),
-    ("amount", "Amount"),
-    ("status", "Status"),
-]
-DESCENDING_FIRST = {"date", "amount"}
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -109,16 +105,16 @@ def _micros(moment: dt.datetime | None) -> int:
 def _sort_columns(current: str) -> list[dict]:
     active_key, descending = current.lstrip("-"), current.startswith("-")
     columns = []
-    for key, label in SORT_COLUMNS:
+    for key, sort in SALE_SORTS.items():
         active = key == active_key
         if active:
             next_sort = key if descending else f"-{key}"
         else:
-            next_sort = f"-{key}" if key in DESCENDING_FIRST else key
+            next_sort = f"-{key}" if sort.descending_first else key
         columns.append(
             {
                 "key": key,
-                "label": label,
+                "label": sort.label,
                 "next_sort": next_sort,
                 "aria_sort": ("descending" if descending else "ascending") if active else "",
             }

@@ -1,7 +1,7 @@
 import datetime as dt
 
 from dashboards.charts import HEIGHT, WIDTH, revenue_bar_chart
-from dashboards.selectors import RevenuePoint, RevenueSeries
+from dashboards.selectors.seller import RevenuePoint, RevenueSeries
 
 
 def _series(*grosses: int, currency: str = "usd", by_month: bool = False) -> RevenueSeries:

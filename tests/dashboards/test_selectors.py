@@ -6,17 +6,21 @@ import pytest
 
 from checkout.models import Order
 from dashboards.periods import period_resolve
-from dashboards.selectors import (
-    SaleFilters,
+from dashboards.selectors.buyer import (
+    purchase_get_visible,
+    purchase_list_for_buyer,
+    purchase_totals_for_buyer,
+)
+from dashboards.selectors.common import SaleFilters
+from dashboards.selectors.platform import (
     platform_dispute_totals,
     platform_fees_by_charge_type,
     platform_kpis,
     platform_pending_sellers,
     platform_refund_totals,
     platform_top_sellers,
-    purchase_get_visible,
-    purchase_list_for_buyer,
-    purchase_totals_for_buyer,
+)
+from dashboards.selectors.seller import (
     sale_get_visible,
     sale_kpis_for_seller,
     sale_list_for_seller,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from checkout.models import Order
 from checkout.services.sale_totals import sale_totals_rebuild
-from dashboards.selectors import SALES_PER_PAGE
+from dashboards.selectors.seller import SALES_PER_PAGE
 from tests.accounts.factories import SellerFactory
 from tests.catalog.factories import CourseFactory
 from tests.dashboards.factories import PendingOrderFactory, RefundFactory, SaleFactory

@@ -1,0 +1,49 @@
+"""What a buyer's purchases page reads: their purchases, what they spent, one purchase."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet, Sum
+
+from accounts.models import User
+from checkout.models import Order
+from dashboards.selectors.common import NEWEST_FIRST, SaleFilters, paid_orders, sales_filtered, zero
+
+
+@dataclass(frozen=True)
+class SpendingTotal:
+    currency: str
+    count: int
+    paid: int
+    refunded: int
+
+    @property
+    def spent(self) -> int:
+        return self.paid - self.refunded
+
+
+def purchase_list_for_buyer(*, buyer: User, filters: SaleFilters) -> QuerySet[Order]:
+    purchases = sales_filtered(paid_orders().filter(buyer=buyer), filters)
+    if filters.search:
+        purchases = purchases.filter(course__title__icontains=filters.search)
+    return purchases.select_related("course", "seller").order_by(*NEWEST_FIRST)
+
+
+def purchase_totals_for_buyer(*, buyer: User) -> list[SpendingTotal]:
+    rows = (
+        paid_orders()
+        .filter(buyer=buyer)
+        .values("currency")
+        .annotate(
+            count=Count("id"), paid=zero(Sum("amount")), refunded=zero(Sum("refunded_amount"))
+        )
+        .order_by("currency")
+    )
+    return [SpendingTotal(**row) for row in rows]
+
+
+def purchase_get_visible(*, pk: int, user: User) -> Order | None:
+    """A purchase its buyer or staff may open; None for anyone else."""
+    purchases = paid_orders().select_related("course", "seller", "buyer")
+    if not user.is_staff:
+        purchases = purchases.filter(buyer=user)
+    return purchases.filter(pk=pk).first()

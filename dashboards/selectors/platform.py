@@ -1,0 +1,134 @@
+"""What the staff's platform dashboard reads: every seller's sales, fees, refunds, disputes and
+the sellers who cannot take payments yet."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from accounts.models import User
+from checkout.models import Order, Refund
+from dashboards.periods import Period
+from dashboards.selectors.common import (
+    NEWEST_FIRST,
+    SalesKpis,
+    paid_orders,
+    sale_figures,
+    sale_kpis,
+    zero,
+)
+
+
+def platform_kpis(*, period: Period) -> list[SalesKpis]:
+    return sale_kpis(period=period)
+
+
+@dataclass(frozen=True)
+class FeeTotal:
+    charge_type: str
+    charge_type_label: str
+    currency: str
+    count: int
+    fees: int
+
+
+def platform_fees_by_charge_type(*, period: Period) -> list[FeeTotal]:
+    labels = dict(Order.ChargeType.choices)
+    rows = sale_figures(
+        period=period,
+        group_by=("charge_type", "currency"),
+        figures=("fees",),
+        order_by=("charge_type", "currency"),
+    )
+    return [
+        FeeTotal(charge_type_label=labels.get(row["charge_type"], row["charge_type"]), **row)
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class SellerTotal:
+    seller_id: int
+    email: str
+    name: str
+    currency: str
+    count: int
+    gross: int
+    fees: int
+
+
+def platform_top_sellers(*, period: Period, limit: int = 10) -> list[SellerTotal]:
+    """Sellers with the most sales, one row per seller and currency (counts compare; money not)."""
+    rows = sale_figures(
+        period=period,
+        group_by=("seller_id", "seller__email", "seller__full_name", "currency"),
+        figures=("gross", "fees"),
+        order_by=("-count", "seller__email", "currency"),
+    )[:limit]
+    return [
+        SellerTotal(
+            seller_id=row["seller_id"],
+            email=row["seller__email"],
+            name=row["seller__full_name"],
+            currency=row["currency"],
+            count=row["count"],
+            gross=row["gross"],
+            fees=row["fees"],
+        )
+        for row in rows
+    ]
+
+
+def _pending_sellers() -> QuerySet[User]:
+    return User.objects.filter(is_seller=True).filter(
+        Q(stripe_account__isnull=True)
+        | Q(stripe_account__charges_enabled=False)
+        | Q(stripe_account__disconnected_at__isnull=False)
+    )
+
+
+def platform_pending_sellers(*, limit: int = 20) -> tuple[list[User], int]:
+    """Sellers who cannot take payments yet (no account, charges off, or disconnected)."""
+    sellers = _pending_sellers()
+    page = list(sellers.select_related("stripe_account").order_by("date_joined", "id")[:limit])
+    return page, sellers.count()
+
+
+@dataclass(frozen=True)
+class RefundTotal:
+    currency: str
+    count: int
+    amount: int
+
+
+def platform_refund_totals(*, period: Period) -> list[RefundTotal]:
+    """Refunds made in the period (by refund date), per currency; failed attempts left out."""
+    refunds = Refund.objects.exclude(status__in=Refund.VOID_STATUSES)
+    if not period.is_all_time:
+        refunds = refunds.filter(created_at__gte=period.start, created_at__lt=period.end)
+    rows = (
+        refunds.values("currency")
+        .annotate(count=Count("id"), amount=zero(Sum("amount")))
+        .order_by("currency")
+    )
+    return [RefundTotal(**row) for row in rows]
+
+
+def platform_dispute_totals() -> list[RefundTotal]:
+    """Sales disputed right now, per currency, whenever they were made."""
+    rows = (
+        paid_orders()
+        .filter(status=Order.Status.DISPUTED)
+        .values("currency")
+        .annotate(count=Count("id"), amount=zero(Sum("amount")))
+        .order_by("currency")
+    )
+    return [RefundTotal(**row) for row in rows]
+
+
+def platform_recent_disputes(*, limit: int = 10) -> list[Order]:
+    return list(
+        paid_orders()
+        .filter(status=Order.Status.DISPUTED)
+        .select_related("course", "seller", "buyer")
+        .order_by(*NEWEST_FIRST)[:limit]
+    )

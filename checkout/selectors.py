@@ -1,12 +1,12 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import StripeAccount, User
 from catalog.models import Course
-from checkout.models import ACCESS_STATUSES, Order, StripeCustomer
+from checkout.models import ACCESS_STATUSES, Order, Refund, StripeCustomer
 
 # A session this close to expiry is not worth sending a buyer to: they would not finish in time.
 CHECKOUT_REUSE_MARGIN = timedelta(minutes=5)
@@ -90,8 +90,53 @@ def order_get_for_viewer(
     return None
 
 
-def order_can_refund(*, order: Order, user: User) -> bool:
-    return user.is_authenticated and (user.is_staff or order.seller_id == user.pk)
+def order_amount_left_to_refund(*, order: Order) -> int:
+    """What may still be refunded, in minor units: Stripe's refunded total or our own refunds in
+    flight, whichever is larger (the webhook that raises `refunded_amount` may not have landed)."""
+    ours = (
+        order.refunds.exclude(status__in=Refund.VOID_STATUSES).aggregate(total=Sum("amount"))[
+            "total"
+        ]
+        or 0
+    )
+    return max(order.amount - max(order.refunded_amount, ours), 0)
+
+
+@dataclass(frozen=True)
+class RefundPermission:
+    """Who may refund an order and whether it can be refunded now: the one rule that the refund
+    service enforces and the refund page and sale page show."""
+
+    # The user may look after this sale's refunds (its seller or staff); others get a 404.
+    may_manage: bool
+    # What is left to refund, in minor units.
+    amount_left: int
+    # Why no refund can be made now; empty when one can.
+    blocker: str
+
+    @property
+    def allowed(self) -> bool:
+        return self.may_manage and not self.blocker
+
+
+def order_refund_permission(*, order: Order, user: User) -> RefundPermission:
+    """Staff and the order's seller may refund a paid (or partially refunded) order while
+    something is left to refund. A buyer, another seller or an anonymous visitor may not; a
+    disputed order is settled by the dispute, and an unpaid or fully refunded one has nothing to
+    give back."""
+    may_manage = bool(user.is_authenticated and (user.is_staff or order.seller_id == user.pk))
+    amount_left = order_amount_left_to_refund(order=order)
+    if not may_manage:
+        blocker = "You cannot refund this order."
+    elif order.status == Order.Status.DISPUTED:
+        blocker = "A disputed order cannot be refunded; the dispute decides."
+    elif order.status not in ACCESS_STATUSES:
+        blocker = "Only paid orders can be refunded."
+    elif amount_left <= 0:
+        blocker = "Nothing is left to refund."
+    else:
+        blocker = ""
+    return RefundPermission(may_manage=may_manage, amount_left=amount_left, blocker=blocker)
 
 
 def stripe_customer_id(*, user: User, stripe_account_id: str) -> str:

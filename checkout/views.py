@@ -84,14 +84,14 @@ def checkout_cancelled(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def order_refund(request, pk: int):
     order = get_object_or_404(Order.objects.select_related("course", "buyer", "seller"), pk=pk)
-    if not selectors.order_can_refund(order=order, user=request.user):
+    permission = selectors.order_refund_permission(order=order, user=request.user)
+    if not permission.may_manage:
         # Someone else's sale is reported as missing, so its existence does not leak.
         raise Http404("No such order.")
-    refundable = refunds.order_refundable_amount(order=order)
     form = RefundForm(
         request.POST or None,
         currency=order.currency,
-        initial={"amount": from_minor_units(refundable, order.currency)},
+        initial={"amount": from_minor_units(permission.amount_left, order.currency)},
     )
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
@@ -119,7 +119,7 @@ def order_refund(request, pk: int):
             "order": order,
             "course": order.course,
             "form": form,
-            "refundable": refundable,
+            "refund_permission": permission,
             "refunds": order.refunds.all(),
             "next": next_url,
         },

@@ -13,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
+from checkout.selectors import order_refund_permission
 from dashboards.charts import revenue_bar_chart
 from dashboards.exports import sale_csv_lines
 from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
@@ -219,7 +220,7 @@ def sale_detail(request, pk: int):
     context = {
         "order": order,
         "refunds": refund_list_for_order(order=order),
-        "refundable": order.grants_access,
+        "refund_permission": order_refund_permission(order=order, user=user),
     }
     return _render(request, "dashboards/sale_detail.html", context, zone=zone_for(user.time_zone))
 

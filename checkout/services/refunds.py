@@ -10,45 +10,36 @@ from django.db.models import Sum
 
 from accounts.models import User
 from accounts.stripe_connect import StripeGatewayError
-from checkout import emails, stripe_payments
+from checkout import emails, selectors, stripe_payments
 from checkout.models import ACCESS_STATUSES, Order, Refund
 from checkout.services.errors import CheckoutError, EventNotReady
 from checkout.services.notices import order_email_later, order_refund_email_kind
 from checkout.services.sale_totals import sale_contribution, sale_totals_apply
 
 
-def order_refundable_amount(*, order: Order) -> int:
-    """What may still be refunded: Stripe's refunded total or our own refunds in flight, whichever
-    is larger (the webhook that raises `refunded_amount` may not have landed yet)."""
-    ours = (
-        order.refunds.exclude(status__in=Refund.VOID_STATUSES).aggregate(total=Sum("amount"))[
-            "total"
-        ]
-        or 0
-    )
-    return max(order.amount - max(order.refunded_amount, ours), 0)
-
-
 def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:
     """Refund part or all of a sale, taking the seller's share back as the charge type needs.
+
+    Refused (`CheckoutError`) unless `order_refund_permission` allows `requested_by` to refund it.
 
     The order's status follows Stripe's `charge.refunded` webhook, not this call.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status not in ACCESS_STATUSES:
-            raise CheckoutError("Only paid orders can be refunded.")
+        # Checked here, under the lock, not only by the page: the caller is not trusted.
+        permission = selectors.order_refund_permission(order=order, user=requested_by)
+        if not permission.allowed:
+            raise CheckoutError(permission.blocker)
         if order.charge_type == Order.ChargeType.SEPARATE and not order.transfer_id:
             raise CheckoutError("The seller's transfer is still being made. Try again shortly.")
-        refundable = order_refundable_amount(order=order)
         if amount <= 0:
             raise CheckoutError("The refund must be more than zero.")
-        if amount > refundable:
+        if amount > permission.amount_left:
             raise CheckoutError("The refund is larger than what is left to refund.")
         reversal_amount = 0
         if order.charge_type == Order.ChargeType.SEPARATE:
             reversal_amount = _seller_share_of_refund(
-                order=order, amount=amount, is_last=amount == refundable
+                order=order, amount=amount, is_last=amount == permission.amount_left
             )
         refund = Refund.objects.create(
             order=order,

@@ -4,19 +4,20 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.utils import timezone
 
 from accounts.stripe_connect import StripeGatewayError
 from checkout import stripe_payments
 from checkout.models import Order, OrderEmail, Refund, StripeCustomer
+from checkout.selectors import order_amount_left_to_refund
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.orders import order_checkout_start, order_fee_amount, order_fulfil
 from checkout.services.refunds import (
     order_apply_refunds,
     order_mark_disputed,
     order_refund,
-    order_refundable_amount,
 )
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
@@ -440,7 +441,7 @@ def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhoo
     )
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
-    assert order_refundable_amount(order=order) == 3900
+    assert order_amount_left_to_refund(order=order) == 3900
 
 
 def test_refunds_above_what_is_left_are_refused_on_the_server(gateway):
@@ -461,6 +462,63 @@ def test_refunds_in_flight_count_against_what_is_left(gateway):
 
     with pytest.raises(CheckoutError):
         order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+
+
+def _refunder(who: str, order: Order):
+    """The user asking for a refund of `order`, by role."""
+    if who == "seller":
+        return order.seller
+    if who == "staff":
+        # Staff, not a superuser: the rule is about is_staff.
+        return UserFactory(is_staff=True, is_superuser=False)
+    if who == "buyer":
+        return order.buyer
+    if who == "other_seller":
+        return PaidOrderFactory().seller
+    return AnonymousUser()
+
+
+@pytest.mark.parametrize("who", ["seller", "staff"])
+def test_the_owning_seller_and_staff_may_refund(gateway, who):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+
+    refund = order_refund(order_id=order.pk, amount=500, requested_by=_refunder(who, order))
+
+    assert refund.amount == 500
+    assert gateway.kwargs("refund_create")["amount"] == 500
+
+
+@pytest.mark.parametrize("who", ["buyer", "other_seller", "anonymous"])
+def test_the_service_refuses_anyone_but_the_seller_and_staff(gateway, who):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+
+    with pytest.raises(CheckoutError, match="cannot refund this order"):
+        order_refund(order_id=order.pk, amount=500, requested_by=_refunder(who, order))
+
+    assert gateway.calls == []
+    assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "refunded_amount", "message"),
+    [
+        (Order.Status.DISPUTED, 0, "disputed order cannot be refunded"),
+        (Order.Status.REFUNDED, 4900, "Only paid orders"),
+        (Order.Status.PENDING, 0, "Only paid orders"),
+    ],
+)
+@pytest.mark.parametrize("who", ["seller", "staff"])
+def test_disputed_fully_refunded_and_unpaid_orders_cannot_be_refunded(
+    gateway, who, status, refunded_amount, message
+):
+    factory = OrderFactory if status == Order.Status.PENDING else PaidOrderFactory
+    order = factory(status=status, refunded_amount=refunded_amount)
+
+    with pytest.raises(CheckoutError, match=message):
+        order_refund(order_id=order.pk, amount=1, requested_by=_refunder(who, order))
+
+    assert gateway.calls == []
+    assert not Refund.objects.exists()
 
 
 def test_an_unpaid_order_cannot_be_refunded(gateway):
@@ -504,7 +562,7 @@ def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
         order_refund(order_id=order.pk, amount=4900, requested_by=order.seller)
 
     assert Refund.objects.get().status == "failed"
-    assert order_refundable_amount(order=order) == 4900
+    assert order_amount_left_to_refund(order=order) == 4900
 
 
 def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gateway, on_commit):

@@ -361,6 +361,79 @@ def test_others_cannot_see_or_refund_a_sale(client, who, make_course):
     assert not order.refunds.exists()
 
 
+def test_staff_who_are_not_superusers_may_refund(client, monkeypatch):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    monkeypatch.setattr(
+        stripe_payments,
+        "refund_create",
+        lambda **kwargs: stripe_payments.RefundResult(
+            id="re_staff", status="succeeded", amount=kwargs["amount"]
+        ),
+    )
+    client.force_login(UserFactory(is_staff=True, is_superuser=False))
+
+    response = client.post(refund_url(order), {"amount": "1.00"})
+
+    assert response.status_code == 303
+    assert order.refunds.get().amount == 100
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in_and_nothing_is_refunded(client, monkeypatch):
+    order = PaidOrderFactory()
+    monkeypatch.setattr(stripe_payments, "refund_create", lambda **kwargs: pytest.fail("called"))
+
+    response = client.post(refund_url(order), {"amount": "1.00"})
+
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+    assert not order.refunds.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "refunded_amount", "reason"),
+    [
+        (Order.Status.DISPUTED, 0, "A disputed order cannot be refunded"),
+        (Order.Status.REFUNDED, 4900, "Only paid orders can be refunded"),
+        (Order.Status.PENDING, 0, "Only paid orders can be refunded"),
+    ],
+)
+def test_the_refund_page_offers_no_form_for_orders_that_cannot_be_refunded(
+    client, monkeypatch, status, refunded_amount, reason
+):
+    factory = OrderFactory if status == Order.Status.PENDING else PaidOrderFactory
+    order = factory(status=status, refunded_amount=refunded_amount)
+    monkeypatch.setattr(stripe_payments, "refund_create", lambda **kwargs: pytest.fail("called"))
+    client.force_login(order.seller)
+
+    page = client.get(refund_url(order)).content.decode()
+    refused = client.post(refund_url(order), {"amount": "1.00"}).content.decode()
+
+    assert reason in page
+    assert "Confirm refund" not in page
+    assert reason in refused
+    assert not order.refunds.exists()
+
+
+def test_once_refunds_in_flight_cover_the_sale_no_further_refund_is_offered(client, monkeypatch):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    monkeypatch.setattr(
+        stripe_payments,
+        "refund_create",
+        lambda **kwargs: stripe_payments.RefundResult(
+            id="re_all", status="pending", amount=kwargs["amount"]
+        ),
+    )
+    client.force_login(order.seller)
+    client.post(refund_url(order), {"amount": "49.00"})
+
+    page = client.get(refund_url(order)).content.decode()
+    sale_page = client.get(reverse("dashboards:sale-detail", args=[order.pk])).content.decode()
+
+    assert "Nothing is left to refund" in page
+    assert "Confirm refund" not in page
+    assert "Refund this sale" not in sale_page
+
+
 def test_yen_refunds_are_whole_yen(client, make_course, monkeypatch):
     course = make_course(price_amount=1500, currency="jpy")
     order = PaidOrderFactory(course=course)

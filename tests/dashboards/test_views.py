@@ -590,3 +590,23 @@ def test_nav_links_point_at_the_dashboards(client, seller):
     html = client.get(reverse("dashboards:sales")).content.decode()
 
     assert 'href="/dashboard/sales/"' in html and 'href="/dashboard/purchases/"' in html
+
+
+@pytest.mark.parametrize(
+    ("status", "refunded_amount", "offered"),
+    [
+        (Order.Status.PAID, 0, True),
+        (Order.Status.PARTIALLY_REFUNDED, 1000, True),
+        (Order.Status.DISPUTED, 0, False),
+        (Order.Status.REFUNDED, 4900, False),
+    ],
+)
+def test_the_sale_page_offers_a_refund_exactly_when_one_can_be_made(
+    client, status, refunded_amount, offered
+):
+    order = SaleFactory(amount=4900, status=status, refunded_amount=refunded_amount)
+    client.force_login(order.seller)
+
+    page = client.get(reverse("dashboards:sale-detail", args=[order.pk])).content.decode()
+
+    assert ("Refund this sale" in page) is offered

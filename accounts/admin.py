@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import StripeAccount, User
 from accounts.services import stripe_account_refresh, users_set_seller
-from accounts.stripe_connect import StripeGatewayError
+from site_config.stripe_client import StripeGatewayError
 
 
 @admin.register(User)

@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.models import StripeAccount, User
 from accounts.stripe_connect import (
     ConnectedAccount,
-    StripeGatewayError,
     account_create,
     account_onboarding_link_create,
     account_retrieve,
@@ -22,6 +21,7 @@ from accounts.stripe_connect import (
     oauth_deauthorize,
     oauth_token_exchange,
 )
+from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,11 @@ OAUTH_STATE_LIFETIME = timedelta(minutes=10)
 # A seller may start from two tabs; older pending states beyond this are dropped.
 OAUTH_STATES_KEPT = 5
 # Errors after which re-reading the account cannot succeed until something changes on Stripe.
-ACCOUNT_GONE_CODES = {"account_invalid", "resource_missing", "permission_denied"}
+ACCOUNT_GONE_CODES = {
+    StripeErrorCode.ACCOUNT_INVALID,
+    StripeErrorCode.RESOURCE_MISSING,
+    StripeErrorCode.PERMISSION_DENIED,
+}
 
 
 class StripeConnectRefused(Exception):

@@ -23,7 +23,7 @@ from accounts.services import (
     stripe_account_start_onboarding,
     user_update_profile,
 )
-from accounts.stripe_connect import StripeGatewayError
+from site_config.stripe_client import StripeGatewayError
 
 # How often a polling card may trigger a fresh read from Stripe, whatever the poll interval.
 CARD_REFRESH_MAX_AGE = timedelta(seconds=10)

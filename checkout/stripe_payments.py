@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import stripe
-
-from accounts.stripe_connect import StripeGatewayError, stripe_client
+from site_config.stripe_client import stripe_client, stripe_errors
 
 logger = logging.getLogger(__name__)
 
@@ -66,32 +64,10 @@ class TransferResult:
     amount: int
 
 
-def _user_message(error: stripe.StripeError) -> tuple[str, str | None]:
-    code = getattr(error, "code", None)
-    if isinstance(error, stripe.CardError):
-        return (error.user_message or "The card was declined.", code or "card_declined")
-    if isinstance(error, stripe.RateLimitError):
-        return ("Stripe is busy right now. Please try again in a minute.", "rate_limit")
-    if isinstance(error, stripe.APIConnectionError):
-        return (
-            "The payment service could not be reached. Nothing was charged; please try again.",
-            "api_connection_error",
-        )
-    if isinstance(error, stripe.AuthenticationError | stripe.PermissionError):
-        return ("Payments are misconfigured on this site. Please tell the staff.", "auth")
-    if isinstance(error, stripe.IdempotencyError):
-        return ("This request is already being processed. Please try again.", "idempotency")
-    return ("The payment service returned an error. Please try again later.", code)
-
-
 def _call(description: str, call, *args, **kwargs) -> dict:
     """Make one SDK call; its result as plain dicts, its failure as a `StripeGatewayError`."""
-    try:
+    with stripe_errors(description):
         return call(*args, **kwargs).to_dict()
-    except stripe.StripeError as error:
-        message, code = _user_message(error)
-        logger.warning("Stripe %s failed: %r (request %s)", description, error, error.request_id)
-        raise StripeGatewayError(message, code=code) from error
 
 
 def _id_of(value: Any) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
-from accounts.stripe_connect import stripe_client
+from site_config.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.stripe_connect import StripeGatewayError
 from catalog.money import from_minor_units
 from catalog.selectors import course_get_visible
 from checkout import selectors, stripe_webhooks
@@ -21,6 +20,7 @@ from checkout.services import refunds
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.orders import order_checkout_start, order_fulfil
 from checkout.services.webhook_handlers import webhook_event_receive
+from site_config.stripe_client import StripeGatewayError
 
 logger = logging.getLogger(__name__)
 

@@ -34,6 +34,26 @@ def test_ruff_refuses_stripe_imports_outside_the_gateways():
     assert refused.returncode == 1
     assert "TID251" in refused.stdout
     assert lint("checkout/stripe_payments.py").returncode == 0
+    assert lint("site_config/stripe_client.py").returncode == 0
+    assert lint("site_config/settings.py").returncode == 1
+
+
+def test_both_gateways_share_one_client_and_one_error_mapping():
+    """The client factory, StripeGatewayError and the error mapping live in one neutral module;
+    neither gateway defines its own nor reaches into the other for them."""
+    for gateway in ("accounts/stripe_connect.py", "checkout/stripe_payments.py"):
+        tree = ast.parse((ROOT / gateway).read_text())
+        defined = {
+            node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.ClassDef)
+        }
+        assert not defined & {"StripeGatewayError", "stripe_client", "stripe_errors"}, gateway
+        imported = {
+            alias.name
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom) and node.module == "site_config.stripe_client"
+            for alias in node.names
+        }
+        assert "stripe_errors" in imported, gateway
 
 
 def test_product_apps_never_import_the_sandbox():

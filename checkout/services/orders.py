@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.stripe_connect import StripeGatewayError
 from catalog.models import Course
 from catalog.money import percent_of
 from catalog.selectors import course_sale_blocker
@@ -25,6 +24,7 @@ from checkout.models import ACCESS_STATUSES, Order, StripeCustomer
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.notices import order_email_later, order_refund_email_kind
 from checkout.services.sale_totals import sale_contribution, sale_totals_apply
+from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def order_checkout_start(*, buyer: User, course: Course) -> Order:
     except StripeGatewayError as error:
         # No session reached the buyer, so nothing can be paid on this order.
         Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
-        if customer_id and error.code == "resource_missing":
+        if customer_id and error.code == StripeErrorCode.RESOURCE_MISSING:
             # The stored customer is gone (a Standard seller may delete customers on their own
             # account); forgetting it lets the next click make a new one instead of failing again.
             StripeCustomer.objects.filter(

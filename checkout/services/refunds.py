@@ -9,12 +9,12 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.models import User
-from accounts.stripe_connect import StripeGatewayError
 from checkout import emails, selectors, stripe_payments
 from checkout.models import ACCESS_STATUSES, Order, Refund
 from checkout.services.errors import CheckoutError, EventNotReady
 from checkout.services.notices import order_email_later, order_refund_email_kind
 from checkout.services.sale_totals import sale_contribution, sale_totals_apply
+from site_config.stripe_client import StripeGatewayError
 
 
 def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:

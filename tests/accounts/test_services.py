@@ -15,8 +15,9 @@ from accounts.services import (
     stripe_account_refresh,
     stripe_account_start_onboarding,
 )
-from accounts.stripe_connect import ConnectedAccount, StripeGatewayError
+from accounts.stripe_connect import ConnectedAccount
 from catalog.selectors import course_sale_blocker
+from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import StripeAccountFactory
 from tests.catalog.factories import CourseFactory
 
@@ -124,7 +125,9 @@ def test_connect_standard_stores_what_stripe_reports(seller, gateway):
 
 
 def test_connect_standard_keeps_the_link_when_the_status_read_fails(seller, gateway):
-    gateway.answers["account_retrieve"] = StripeGatewayError("down", code="unreachable")
+    gateway.answers["account_retrieve"] = StripeGatewayError(
+        "down", code=StripeErrorCode.UNREACHABLE
+    )
 
     stripe_account = stripe_account_connect_standard(seller=seller, code="ac_1")
 
@@ -233,7 +236,9 @@ def test_refresh_of_an_unknown_account_is_ignored(gateway):
 
 def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway):
     StripeAccountFactory(stripe_account_id="acct_1Svc")
-    gateway.answers["account_retrieve"] = StripeGatewayError("gone", code="account_invalid")
+    gateway.answers["account_retrieve"] = StripeGatewayError(
+        "gone", code=StripeErrorCode.ACCOUNT_INVALID
+    )
 
     stripe_account = stripe_account_refresh(stripe_account_id="acct_1Svc")
 
@@ -242,7 +247,9 @@ def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway):
 
 def test_refresh_raises_when_stripe_is_down_so_the_webhook_is_retried(gateway):
     StripeAccountFactory(stripe_account_id="acct_1Svc")
-    gateway.answers["account_retrieve"] = StripeGatewayError("down", code="unreachable")
+    gateway.answers["account_retrieve"] = StripeGatewayError(
+        "down", code=StripeErrorCode.UNREACHABLE
+    )
 
     with pytest.raises(StripeGatewayError):
         stripe_account_refresh(stripe_account_id="acct_1Svc")

@@ -6,7 +6,6 @@ import pytest
 import requests
 
 from accounts.stripe_connect import (
-    StripeGatewayError,
     account_create,
     account_onboarding_link_create,
     account_retrieve,
@@ -15,6 +14,7 @@ from accounts.stripe_connect import (
     oauth_deauthorize,
     oauth_token_exchange,
 )
+from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.conftest import account_json, token_json
 
 
@@ -70,7 +70,7 @@ def test_reused_code_is_an_invalid_grant(stripe_http, stripe_base):
     with pytest.raises(StripeGatewayError) as raised:
         oauth_token_exchange(code="ac_used")
 
-    assert raised.value.code == "invalid_grant"
+    assert raised.value.code == StripeErrorCode.INVALID_GRANT
     assert "expired or was already used" in raised.value.user_message
 
 
@@ -96,7 +96,7 @@ def test_timeout_is_reported_as_unreachable(stripe_http, stripe_base):
     with pytest.raises(StripeGatewayError) as raised:
         oauth_token_exchange(code="ac_123")
 
-    assert raised.value.code == "unreachable"
+    assert raised.value.code == StripeErrorCode.UNREACHABLE
     assert "could not be reached" in raised.value.user_message
 
 
@@ -176,7 +176,7 @@ def test_unknown_account_is_reported_with_stripes_code(stripe_http, stripe_base)
     with pytest.raises(StripeGatewayError) as raised:
         account_retrieve(stripe_account_id="acct_1Nope")
 
-    assert raised.value.code == "resource_missing"
+    assert raised.value.code == StripeErrorCode.RESOURCE_MISSING
 
 
 @pytest.mark.parametrize(
@@ -269,5 +269,5 @@ def test_refused_connection_is_reported_as_unreachable(stripe_http, stripe_base)
     with pytest.raises(StripeGatewayError) as raised:
         account_retrieve(stripe_account_id="acct_1Down")
 
-    assert raised.value.code == "unreachable"
+    assert raised.value.code == StripeErrorCode.UNREACHABLE
     assert len(stripe_http.calls) == 3

@@ -374,7 +374,9 @@ def test_stripe_timeout_links_nothing(seller_client, seller, stripe_http, stripe
 
     response = seller_client.get(CALLBACK_URL, {"code": "ac_1", "state": state}, follow=True)
 
-    assert messages_of(response) == ["Stripe could not be reached. Please try again in a moment."]
+    assert messages_of(response) == [
+        "Stripe could not be reached. Nothing was charged or changed; please try again in a moment."
+    ]
     assert not StripeAccount.objects.filter(seller=seller).exists()
 
 

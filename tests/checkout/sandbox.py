@@ -12,7 +12,7 @@ import requests
 from django.core.management import call_command
 
 from accounts.models import StripeAccount
-from accounts.stripe_connect import stripe_client
+from site_config.stripe_client import stripe_client
 from tests.accounts.factories import SellerFactory, StripeAccountFactory
 
 DEMO_STANDARD_ACCOUNT = "acct_1DemoSellerSandbox"

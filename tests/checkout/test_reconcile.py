@@ -6,9 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.stripe_connect import StripeGatewayError
 from checkout import stripe_payments
 from checkout.models import Order, WebhookEvent
+from site_config.stripe_client import StripeGatewayError
 from tests.checkout.conftest import paid_session
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
 

@@ -4,8 +4,8 @@ import pytest
 import requests
 
 from accounts.models import StripeAccount
-from accounts.stripe_connect import stripe_client
 from checkout.models import WebhookEvent
+from site_config.stripe_client import stripe_client
 from tests.accounts.factories import SellerFactory, StripeAccountFactory
 from tests.checkout.sandbox import (
     DEMO_STANDARD_ACCOUNT,

@@ -7,10 +7,10 @@ import pytest
 import requests
 from django.core import mail
 
-from accounts.stripe_connect import stripe_client
 from checkout.models import Order, StripeCustomer, WebhookEvent
 from checkout.services.orders import order_checkout_start, order_fulfil
 from checkout.services.refunds import order_refund
+from site_config.stripe_client import stripe_client
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import CourseFactory
 from tests.checkout.sandbox import (

@@ -8,7 +8,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.utils import timezone
 
-from accounts.stripe_connect import StripeGatewayError
 from checkout import stripe_payments
 from checkout.models import Order, OrderEmail, Refund, StripeCustomer
 from checkout.selectors import order_amount_left_to_refund
@@ -19,6 +18,7 @@ from checkout.services.refunds import (
     order_mark_disputed,
     order_refund,
 )
+from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
@@ -182,7 +182,7 @@ def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
     course = make_course(account_type="standard")
     account_id = course.seller.stripe_account.stripe_account_id
     StripeCustomer.objects.create(user=buyer, stripe_account_id=account_id, customer_id="cus_gone")
-    gateway.error = StripeGatewayError("No such customer.", code="resource_missing")
+    gateway.error = StripeGatewayError("No such customer.", code=StripeErrorCode.RESOURCE_MISSING)
 
     with pytest.raises(StripeGatewayError):
         order_checkout_start(buyer=buyer, course=course)
@@ -198,7 +198,7 @@ def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
 def test_an_outage_keeps_the_stored_customer(make_course, buyer, gateway):
     course = make_course(account_type="express")
     StripeCustomer.objects.create(user=buyer, stripe_account_id="", customer_id="cus_kept")
-    gateway.error = StripeGatewayError("Unreachable.", code="api_connection_error")
+    gateway.error = StripeGatewayError("Unreachable.", code=StripeErrorCode.UNREACHABLE)
 
     with pytest.raises(StripeGatewayError):
         order_checkout_start(buyer=buyer, course=course)
@@ -384,7 +384,7 @@ def test_a_failed_transfer_keeps_the_payment_and_is_retried_later(gateway, monke
     original = stripe_payments.transfer_create
 
     def failing_transfer(**kwargs):
-        raise StripeGatewayError("Stripe is busy right now.", code="rate_limit")
+        raise StripeGatewayError("Stripe is busy right now.", code=StripeErrorCode.RATE_LIMIT)
 
     monkeypatch.setattr(stripe_payments, "transfer_create", failing_transfer)
     with on_commit(execute=True), pytest.raises(StripeGatewayError):

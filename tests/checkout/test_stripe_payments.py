@@ -6,8 +6,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from accounts.stripe_connect import StripeGatewayError
 from checkout import stripe_payments
+from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.checkout.conftest import STRIPE_TEST_API
 
 EXPIRES = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
@@ -169,7 +169,7 @@ def test_a_deleted_customer_is_reported_as_missing(stripe_api):
     with pytest.raises(StripeGatewayError) as raised:
         create("destination", customer_id="cus_gone")
 
-    assert raised.value.code == "resource_missing"
+    assert raised.value.code == StripeErrorCode.RESOURCE_MISSING
     assert "cus_gone" not in raised.value.user_message
 
 
@@ -184,7 +184,7 @@ def test_rate_limit_asks_the_buyer_to_try_again(stripe_api):
     with pytest.raises(StripeGatewayError) as raised:
         create("direct")
 
-    assert raised.value.code == "rate_limit"
+    assert raised.value.code == StripeErrorCode.RATE_LIMIT
     assert "try again" in raised.value.user_message
 
 
@@ -194,7 +194,7 @@ def test_unreachable_stripe_says_nothing_was_charged(stripe_api):
     with pytest.raises(StripeGatewayError) as raised:
         create("direct")
 
-    assert raised.value.code == "api_connection_error"
+    assert raised.value.code == StripeErrorCode.UNREACHABLE
     assert "Nothing was charged" in raised.value.user_message
     # The SDK retried with the same idempotency key, so Stripe would not create two sessions.
     keys = {call.request.headers["Idempotency-Key"] for call in stripe_api.calls}

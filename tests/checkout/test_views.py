@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from accounts.stripe_connect import StripeGatewayError
 from checkout import stripe_payments
 from checkout.models import Order
+from site_config.stripe_client import StripeGatewayError
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
 from tests.checkout.factories import OrderFactory, PaidOrderFactory

@@ -9,9 +9,9 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts import services as account_services
-from accounts.stripe_connect import StripeGatewayError
 from checkout import stripe_payments
 from checkout.models import Order, WebhookEvent
+from site_config.stripe_client import StripeGatewayError
 from tests.checkout.conftest import event_payload, paid_session, sign
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
 

@@ -30,6 +30,15 @@ def course_get_visible(*, slug: str, user: User) -> Course | None:
     return None
 
 
+def course_get(*, slug: str) -> Course | None:
+    return Course.objects.select_related("seller").filter(slug=slug).first()
+
+
+def course_get_owned(*, slug: str, seller: User) -> Course | None:
+    """A course its seller may edit; None for anyone else's, so its existence does not leak."""
+    return Course.objects.filter(slug=slug, seller=seller).first()
+
+
 def course_sale_blocker(*, course: Course) -> str | None:
     """Why this course cannot be bought right now, in words for its seller; None when it can."""
     if not course.seller.is_seller:

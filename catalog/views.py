@@ -3,13 +3,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.forms import CourseForm, CourseSearchForm
-from catalog.models import Course
 from catalog.selectors import (
+    course_get,
+    course_get_owned,
     course_get_visible,
     course_list_for_seller,
     course_list_published,
@@ -66,7 +67,9 @@ def course_detail(request, slug: str):
 @require_GET
 def course_content(request, slug: str):
     """The course itself: for paying buyers (not fully refunded), its seller and staff."""
-    course = get_object_or_404(Course.objects.select_related("seller"), slug=slug)
+    course = course_get(slug=slug)
+    if course is None:
+        raise Http404("No such course.")
     if not course_access_allowed(course=course, user=request.user):
         messages.info(request, "Buy this course to open its content.")
         return redirect(course.get_absolute_url())
@@ -105,8 +108,10 @@ def course_new(request):
 @require_http_methods(["GET", "POST"])
 def course_edit(request, slug: str):
     _require_seller(request.user)
-    # Another seller's course is reported as missing, so its existence does not leak.
-    course = get_object_or_404(Course, slug=slug, seller=request.user)
+    course = course_get_owned(slug=slug, seller=request.user)
+    if course is None:
+        # Another seller's course is reported as missing, so its existence does not leak.
+        raise Http404("No such course.")
     form = CourseForm(request.POST or None, initial=CourseForm.initial_for(course))
     if request.method == "POST" and form.is_valid():
         course_update(course=course, **form.course_fields())

@@ -90,6 +90,11 @@ def order_get_for_viewer(
     return None
 
 
+def order_get(*, pk: int) -> Order | None:
+    """An order with its course and both parties; who may see it is the caller's rule."""
+    return Order.objects.select_related("course", "buyer", "seller").filter(pk=pk).first()
+
+
 def order_amount_left_to_refund(*, order: Order) -> int:
     """What may still be refunded, in minor units: Stripe's refunded total or our own refunds in
     flight, whichever is larger (the webhook that raises `refunded_amount` may not have landed)."""

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
@@ -15,7 +15,6 @@ from catalog.money import from_minor_units
 from catalog.selectors import course_get_visible
 from checkout import selectors, stripe_webhooks
 from checkout.forms import RefundForm
-from checkout.models import Order
 from checkout.services import refunds
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.orders import order_checkout_start, order_fulfil
@@ -83,7 +82,9 @@ def checkout_cancelled(request, pk: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_refund(request, pk: int):
-    order = get_object_or_404(Order.objects.select_related("course", "buyer", "seller"), pk=pk)
+    order = selectors.order_get(pk=pk)
+    if order is None:
+        raise Http404("No such order.")
     permission = selectors.order_refund_permission(order=order, user=request.user)
     if not permission.may_manage:
         # Someone else's sale is reported as missing, so its existence does not leak.

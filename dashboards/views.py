@@ -168,7 +168,7 @@ def sales(request):
         charts=[(revenue_bar_chart(series=one), one) for one in series],
         course_totals=sale_totals_by_course_for_seller(seller=seller, period=period),
         since=_micros(sale_latest_paid_at_for_seller(seller=seller)),
-        poll_seconds=getattr(settings, "DASHBOARD_POLL_SECONDS", 15),
+        poll_seconds=settings.DASHBOARD_POLL_SECONDS,
     )
     return _render(request, "dashboards/sales.html", context, zone=zone)
 
@@ -201,7 +201,7 @@ def sales_new(request):
     context = {
         "new_sales": new_sales,
         "since": _micros(new_sales[0].paid_at),
-        "poll_seconds": getattr(settings, "DASHBOARD_POLL_SECONDS", 15),
+        "poll_seconds": settings.DASHBOARD_POLL_SECONDS,
     }
     return _render(
         request, "dashboards/_new_sales.html", context, zone=zone_for(request.user.time_zone)

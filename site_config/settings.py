@@ -81,6 +81,11 @@ STRIPE_API_BASE = f"{SITE_URL}/stripe-sandbox" if STRIPE_SANDBOX_ENABLED else No
 # The sandbox delivers its webhooks here (the app's own endpoints).
 STRIPE_SANDBOX_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/"
 STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/connect/"
+# The sandbox's webhook sender: a worker thread delivers with retries; None keeps its own retry
+# schedule (short with DEBUG, close to Stripe's otherwise); seconds before a delivery times out.
+STRIPE_SANDBOX_WEBHOOK_WORKER = True
+STRIPE_SANDBOX_WEBHOOK_RETRY_DELAYS = None
+STRIPE_SANDBOX_WEBHOOK_TIMEOUT = 10
 
 # --- Applications -------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -243,6 +248,10 @@ elif EMAIL_MODE == "smtp":
 else:
     raise ImproperlyConfigured(f"EMAIL_MODE must be 'console' or 'smtp', not {EMAIL_MODE!r}.")
 
+# --- Dashboards ---------------------------------------------------------------------------------
+# How often an open sales dashboard asks for new sales.
+DASHBOARD_POLL_SECONDS = 15
+
 # --- Background tasks ---------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -255,7 +264,9 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Asking browsers to hard-code HTTPS for the domain (and every subdomain) is hard to undo, so it
+# is a decision for whoever owns the domain: set DJANGO_HSTS_PRELOAD=1 once that is settled.
+SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD") and not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {

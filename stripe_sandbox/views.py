@@ -22,9 +22,7 @@ from .webhooks import resend
 
 def sandbox_allowed() -> bool:
     """The sandbox serves only in development, or where it was explicitly allowed."""
-    return getattr(settings, "STRIPE_SANDBOX_ENABLED", True) and (
-        settings.DEBUG or getattr(settings, "STRIPE_SANDBOX_ALLOWED", False)
-    )
+    return settings.STRIPE_SANDBOX_ENABLED and (settings.DEBUG or settings.STRIPE_SANDBOX_ALLOWED)
 
 
 def sandbox_only(view):

@@ -44,17 +44,17 @@ def endpoint_target(endpoint: str) -> tuple[str, str]:
     """(url, signing secret) for an endpoint, read from settings at delivery time."""
     if endpoint == WebhookDelivery.Endpoint.CONNECT:
         return (
-            getattr(settings, "STRIPE_SANDBOX_CONNECT_WEBHOOK_URL", ""),
-            getattr(settings, "STRIPE_CONNECT_WEBHOOK_SECRET", "") or CONNECT_SECRET,
+            settings.STRIPE_SANDBOX_CONNECT_WEBHOOK_URL,
+            settings.STRIPE_CONNECT_WEBHOOK_SECRET or CONNECT_SECRET,
         )
     return (
-        getattr(settings, "STRIPE_SANDBOX_WEBHOOK_URL", ""),
-        getattr(settings, "STRIPE_WEBHOOK_SECRET", "") or PLATFORM_SECRET,
+        settings.STRIPE_SANDBOX_WEBHOOK_URL,
+        settings.STRIPE_WEBHOOK_SECRET or PLATFORM_SECRET,
     )
 
 
 def retry_delays() -> tuple[float, ...]:
-    configured = getattr(settings, "STRIPE_SANDBOX_WEBHOOK_RETRY_DELAYS", None)
+    configured = settings.STRIPE_SANDBOX_WEBHOOK_RETRY_DELAYS
     if configured is not None:
         return tuple(configured)
     return DEBUG_RETRY_DELAYS if settings.DEBUG else RETRY_DELAYS
@@ -107,7 +107,7 @@ def attempt(delivery: WebhookDelivery) -> bool:
                     "Stripe-Signature": signature_header(payload, secret),
                     "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks) sandbox",
                 },
-                timeout=getattr(settings, "STRIPE_SANDBOX_WEBHOOK_TIMEOUT", 10),
+                timeout=settings.STRIPE_SANDBOX_WEBHOOK_TIMEOUT,
                 allow_redirects=False,
             )
             status_code = response.status_code
@@ -215,7 +215,7 @@ class _Worker:
         return self.thread is not None and self.thread.is_alive() and self.pid == os.getpid()
 
     def ensure_started(self) -> None:
-        if self.running() or not getattr(settings, "STRIPE_SANDBOX_WEBHOOK_WORKER", True):
+        if self.running() or not settings.STRIPE_SANDBOX_WEBHOOK_WORKER:
             return
         with self.lock:
             if self.running():

@@ -61,3 +61,22 @@ def test_product_apps_never_import_the_sandbox():
         offending = {m for m in _imported_modules(app) if m.split(".")[0] == "stripe_sandbox"}
         # site_config may name the sandbox's router as a string, never import it.
         assert not offending, f"{app} imports {offending}"
+
+
+def test_every_setting_is_declared_in_settings_py():
+    """No `getattr(settings, NAME, default)`: a default hidden in a module is a setting nobody
+    can find; settings.py declares each one."""
+    offending = []
+    for app in [*PRODUCT_APPS, "stripe_sandbox"]:
+        for path in (ROOT / app).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "getattr"
+                    and node.args
+                    and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id == "settings"
+                ):
+                    offending.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offending

@@ -8,11 +8,10 @@ from catalog.models import Course
 RESERVED_SLUGS = frozenset({"mine", "new"})
 
 
-def _unique_slug(title: str, *, exclude_pk: int | None = None) -> str:
+def _unique_slug(title: str) -> str:
     base = slugify(title)[:200] or "course"
     candidate, suffix = base, 2
-    taken = Course.objects.exclude(pk=exclude_pk) if exclude_pk else Course.objects.all()
-    while candidate in RESERVED_SLUGS or taken.filter(slug=candidate).exists():
+    while candidate in RESERVED_SLUGS or Course.objects.filter(slug=candidate).exists():
         candidate, suffix = f"{base}-{suffix}", suffix + 1
     return candidate
 

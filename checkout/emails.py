@@ -4,11 +4,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Q
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from checkout.claims import row_claim
 from checkout.models import Order, OrderEmail
 
 # A claim older than this was left by a worker that died mid-send; another may take over.
@@ -58,11 +59,11 @@ def order_email_deliver(*, order_id: int, kind: str) -> bool:
     does not send twice. A send that fails releases the claim and re-raises for a retry.
     """
     record, _ = OrderEmail.objects.get_or_create(order_id=order_id, kind=kind)
-    now = timezone.now()
-    claimed = (
-        OrderEmail.objects.filter(pk=record.pk, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
+    claimed = row_claim(
+        rows=OrderEmail.objects.filter(pk=record.pk, sent_at__isnull=True),
+        field="claimed_at",
+        timeout=CLAIM_TIMEOUT,
+        attempts=F("attempts") + 1,
     )
     if not claimed:
         return False

@@ -243,7 +243,7 @@ class OrderEmail(models.Model):
     """One email about one order, so a retried or duplicated task never sends it twice.
 
     A task claims the row (`claimed_at`) before sending and sets `sent_at` after; a claim older
-    than `OrderEmail.CLAIM_TIMEOUT` is considered abandoned by a crashed worker.
+    than `checkout.emails.CLAIM_TIMEOUT` is considered abandoned by a crashed worker.
     """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")

@@ -45,7 +45,6 @@ class ChargeState:
     payment_intent_id: str
     amount: int
     amount_refunded: int
-    disputed: bool
     # The marketplace order this charge pays for, from its PaymentIntent's metadata; None for a
     # charge made outside the marketplace (a Standard seller's own sales reach the same endpoint).
     order_id: int | None = None
@@ -229,7 +228,6 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         payment_intent_id=_id_of(payment_intent),
         amount=charge.get("amount") or 0,
         amount_refunded=charge.get("amount_refunded") or 0,
-        disputed=bool(charge.get("disputed")),
         order_id=int(reference) if str(reference).isdigit() else None,
     )
 

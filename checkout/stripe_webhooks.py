@@ -30,7 +30,6 @@ class ParsedEvent:
     type: str
     account: str  # the connected account an event is about; "" for the platform's own
     created: int
-    data_object: dict
     payload: dict
 
 
@@ -62,6 +61,5 @@ def webhook_event_parse(*, payload: bytes, signature: str, endpoint: str) -> Par
         type=data["type"],
         account=data.get("account") or "",
         created=int(data.get("created") or 0),
-        data_object=(data.get("data") or {}).get("object") or {},
         payload=data,
     )

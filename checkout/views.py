@@ -24,7 +24,7 @@ from site_config.stripe_client import StripeGatewayError
 logger = logging.getLogger(__name__)
 
 
-def _go(request, url: str) -> HttpResponse:
+def _redirect_after_post(request, url: str) -> HttpResponse:
     """Redirect after a POST: HX-Redirect for htmx, 303 See Other otherwise."""
     if request.htmx:
         return HttpResponseClientRedirect(url)
@@ -40,15 +40,17 @@ def course_buy(request, slug: str):
         raise Http404("No such course.")
     if not request.user.is_authenticated:
         login = redirect_to_login(course.get_absolute_url())
-        return _go(request, login["Location"])
+        return _redirect_after_post(request, login["Location"])
     try:
         order = order_checkout_start(buyer=request.user, course=course)
     except CourseAlreadyOwned:
-        return _go(request, reverse("catalog:course-content", kwargs={"slug": course.slug}))
+        return _redirect_after_post(
+            request, reverse("catalog:course-content", kwargs={"slug": course.slug})
+        )
     except (CheckoutError, StripeGatewayError) as error:
         messages.error(request, error.user_message)
-        return _go(request, course.get_absolute_url())
-    return _go(request, order.checkout_url)
+        return _redirect_after_post(request, course.get_absolute_url())
+    return _redirect_after_post(request, order.checkout_url)
 
 
 @login_required
@@ -112,7 +114,9 @@ def order_refund(request, pk: int):
                 f"Refund of {form.data['amount']} {order.currency.upper()} sent to Stripe. "
                 "The order is updated when Stripe confirms it.",
             )
-            return _go(request, next_url or reverse("checkout:order-refund", kwargs={"pk": pk}))
+            return _redirect_after_post(
+                request, next_url or reverse("checkout:order-refund", kwargs={"pk": pk})
+            )
     return render(
         request,
         "checkout/refund.html",

@@ -2,7 +2,7 @@ import datetime as dt
 from functools import wraps
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required as django_login_required
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -49,10 +49,10 @@ from dashboards.selectors.seller import (
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def login_required(view):
+def login_required_htmx(view):
     """Django's login_required, except that an htmx request (a table swap, the new-sales poll)
     sends the whole window to the login page instead of swapping the login form into a table."""
-    plain = django_login_required(view)
+    plain = login_required(view)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -65,7 +65,7 @@ def login_required(view):
 
 
 def seller_required(view):
-    @login_required
+    @login_required_htmx
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_seller:
@@ -76,7 +76,7 @@ def seller_required(view):
 
 
 def staff_required(view):
-    @login_required
+    @login_required_htmx
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_staff:
@@ -208,7 +208,7 @@ def sales_new(request):
     )
 
 
-@login_required
+@login_required_htmx
 @require_GET
 def sale_detail(request, pk: int):
     user = request.user
@@ -225,7 +225,7 @@ def sale_detail(request, pk: int):
     return _render(request, "dashboards/sale_detail.html", context, zone=zone_for(user.time_zone))
 
 
-@login_required
+@login_required_htmx
 @require_GET
 def purchases(request):
     buyer = request.user
@@ -243,7 +243,7 @@ def purchases(request):
     return _render(request, "dashboards/purchases.html", context, zone=zone)
 
 
-@login_required
+@login_required_htmx
 @require_GET
 def purchase_receipt(request, pk: int):
     order = purchase_get_visible(pk=pk, user=request.user)

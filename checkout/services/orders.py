@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +19,7 @@ from catalog.models import Course
 from catalog.money import percent_of
 from catalog.selectors import course_sale_blocker
 from checkout import emails, selectors, stripe_payments
+from checkout.claims import row_claim
 from checkout.models import ACCESS_STATUSES, Order, StripeCustomer
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.notices import order_email_later, order_refund_email_kind
@@ -181,14 +181,10 @@ def _order_record_session(*, order_id: int, session: stripe_payments.CheckoutSes
 
 def _order_transfer_to_seller(*, order: Order) -> Order:
     """Separate charges: transfer price minus fee to the seller, claimed by one process only."""
-    now = timezone.now()
-    claimed = (
-        Order.objects.filter(pk=order.pk, transfer_id="", status__in=ACCESS_STATUSES)
-        .filter(
-            Q(transfer_claimed_at__isnull=True)
-            | Q(transfer_claimed_at__lt=now - TRANSFER_CLAIM_TIMEOUT)
-        )
-        .update(transfer_claimed_at=now)
+    claimed = row_claim(
+        rows=Order.objects.filter(pk=order.pk, transfer_id="", status__in=ACCESS_STATUSES),
+        field="transfer_claimed_at",
+        timeout=TRANSFER_CLAIM_TIMEOUT,
     )
     if not claimed:
         return Order.objects.get(pk=order.pk)

@@ -17,6 +17,10 @@ from dashboards.selectors.common import (
     zero,
 )
 
+TOP_SELLERS_SHOWN = 10
+PENDING_SELLERS_SHOWN = 20
+RECENT_DISPUTES_SHOWN = 10
+
 
 def platform_kpis(*, period: Period) -> list[SalesKpis]:
     return sale_kpis(period=period)
@@ -56,14 +60,14 @@ class SellerTotal:
     fees: int
 
 
-def platform_top_sellers(*, period: Period, limit: int = 10) -> list[SellerTotal]:
+def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
     """Sellers with the most sales, one row per seller and currency (counts compare; money not)."""
     rows = sale_figures(
         period=period,
         group_by=("seller_id", "seller__email", "seller__full_name", "currency"),
         figures=("gross", "fees"),
         order_by=("-count", "seller__email", "currency"),
-    )[:limit]
+    )[:TOP_SELLERS_SHOWN]
     return [
         SellerTotal(
             seller_id=row["seller_id"],
@@ -86,10 +90,14 @@ def _pending_sellers() -> QuerySet[User]:
     )
 
 
-def platform_pending_sellers(*, limit: int = 20) -> tuple[list[User], int]:
+def platform_pending_sellers() -> tuple[list[User], int]:
     """Sellers who cannot take payments yet (no account, charges off, or disconnected)."""
     sellers = _pending_sellers()
-    page = list(sellers.select_related("stripe_account").order_by("date_joined", "id")[:limit])
+    page = list(
+        sellers.select_related("stripe_account").order_by("date_joined", "id")[
+            :PENDING_SELLERS_SHOWN
+        ]
+    )
     return page, sellers.count()
 
 
@@ -125,10 +133,10 @@ def platform_dispute_totals() -> list[RefundTotal]:
     return [RefundTotal(**row) for row in rows]
 
 
-def platform_recent_disputes(*, limit: int = 10) -> list[Order]:
+def platform_recent_disputes() -> list[Order]:
     return list(
         paid_orders()
         .filter(status=Order.Status.DISPUTED)
         .select_related("course", "seller", "buyer")
-        .order_by(*NEWEST_FIRST)[:limit]
+        .order_by(*NEWEST_FIRST)[:RECENT_DISPUTES_SHOWN]
     )

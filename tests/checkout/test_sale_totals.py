@@ -63,7 +63,6 @@ def stripe_state(monkeypatch):
             payment_intent_id="pi",
             amount=0,
             amount_refunded=refunded.get(charge_id, 0),
-            disputed=False,
         )
 
     monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", retrieve)

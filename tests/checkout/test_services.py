@@ -88,7 +88,6 @@ class FakeGateway:
             payment_intent_id="pi",
             amount=0,
             amount_refunded=self.amount_refunded,
-            disputed=False,
         )
 
 

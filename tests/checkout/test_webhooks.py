@@ -401,7 +401,6 @@ def test_a_full_refund_on_the_connect_endpoint_revokes_access(client, settings, 
             payment_intent_id="pi",
             amount=4900,
             amount_refunded=4900,
-            disputed=False,
         )
 
     monkeypatch.setattr(stripe_payments, "charge_retrieve", charge)
@@ -426,7 +425,10 @@ def test_a_refund_before_the_session_completed_event_converges(
         stripe_payments,
         "charge_retrieve",
         lambda **kwargs: stripe_payments.ChargeState(
-            id="ch_early", payment_intent_id="pi", amount=4900, amount_refunded=1000, disputed=False
+            id="ch_early",
+            payment_intent_id="pi",
+            amount=4900,
+            amount_refunded=1000,
         ),
     )
     early = event_payload(
@@ -456,7 +458,6 @@ def test_refund_events_in_reverse_order_end_at_stripes_total(client, settings, m
             payment_intent_id="pi",
             amount=4900,
             amount_refunded=3000,
-            disputed=False,
         ),
     )
 
@@ -495,7 +496,6 @@ def _charge_naming_order(monkeypatch, order_id):
             payment_intent_id="pi_x",
             amount=4900,
             amount_refunded=0,
-            disputed=True,
             order_id=order_id,
         ),
     )

@@ -12,7 +12,12 @@ from checkout import stripe_payments
 from checkout.models import Order, OrderEmail, Refund, StripeCustomer
 from checkout.selectors import order_amount_left_to_refund
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
-from checkout.services.orders import order_checkout_start, order_fee_amount, order_fulfil
+from checkout.services.orders import (
+    TRANSFER_CLAIM_TIMEOUT,
+    order_checkout_start,
+    order_fee_amount,
+    order_fulfil,
+)
 from checkout.services.refunds import (
     order_apply_refunds,
     order_mark_disputed,
@@ -375,6 +380,20 @@ def test_separate_charge_transfers_price_minus_fee_from_the_charge_once(gateway)
     order.refresh_from_db()
     assert order.transfer_id == "tr_separate"
     assert order.transfer_claimed_at is None
+
+
+@pytest.mark.parametrize(
+    ("claim_age", "transfers"), [(TRANSFER_CLAIM_TIMEOUT / 2, 0), (TRANSFER_CLAIM_TIMEOUT * 2, 1)]
+)
+def test_a_live_transfer_claim_is_never_taken_over_and_a_stale_one_is(
+    gateway, claim_age, transfers
+):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+    Order.objects.filter(pk=order.pk).update(transfer_claimed_at=timezone.now() - claim_age)
+
+    order_fulfil(session_id=order.checkout_session_id)
+
+    assert gateway.names().count("transfer_create") == transfers
 
 
 def test_a_failed_transfer_keeps_the_payment_and_is_retried_later(gateway, monkeypatch, on_commit):

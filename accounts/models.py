@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from accounts import requirements as stripe_requirements
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -111,6 +113,16 @@ class StripeAccount(models.Model):
     def is_onboarding_pending(self) -> bool:
         """Connected, but Stripe has not yet accepted the details needed to take charges."""
         return self.is_connected and not (self.details_submitted and self.charges_enabled)
+
+    @property
+    def requirements_in_words(self) -> list[str]:
+        """What Stripe still needs, as a seller would say it (no Stripe field names)."""
+        return stripe_requirements.requirements_in_words(self.requirements_due)
+
+    @property
+    def onboards_in_app(self) -> bool:
+        """Custom accounts are onboarded on the marketplace's own pages."""
+        return self.account_type == self.AccountType.CUSTOM
 
     @property
     def has_express_dashboard(self) -> bool:

@@ -130,7 +130,8 @@ class StripeAccount(models.Model):
 
     @property
     def uses_account_links(self) -> bool:
-        """Express and Custom accounts are onboarded through Account Links; Standard by Stripe."""
+        """Express accounts are onboarded through Account Links; Custom ones use them only for
+        what the in-app form cannot collect; Standard accounts are set up on Stripe."""
         return self.account_type in (self.AccountType.EXPRESS, self.AccountType.CUSTOM)
 
     def mark_disconnected(self) -> None:

@@ -193,7 +193,7 @@ def account_create(
 
     https://docs.stripe.com/connect/migrate-to-controller-properties maps the old account types:
     Express is an Express dashboard with the platform paying fees and owning losses; Custom has
-    no Stripe dashboard and the platform collects requirements (through Account Links here).
+    no Stripe dashboard and the platform collects requirements (on its own form, see below).
     """
     if account_type == "express":
         controller = {

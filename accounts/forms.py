@@ -42,7 +42,7 @@ class ConnectAccountTypeForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[
             ("express", "Express: Stripe hosts onboarding and gives you a simple dashboard"),
-            ("custom", "Custom: the marketplace manages the account for you, no Stripe dashboard"),
+            ("custom", "Custom: you fill in your details here, on the marketplace; no Stripe dashboard"),
         ],
         initial="express",
     )

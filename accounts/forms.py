@@ -42,7 +42,10 @@ class ConnectAccountTypeForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[
             ("express", "Express: Stripe hosts onboarding and gives you a simple dashboard"),
-            ("custom", "Custom: you fill in your details here, on the marketplace; no Stripe dashboard"),
+            (
+                "custom",
+                "Custom: you fill in your details here, on the marketplace; no Stripe dashboard",
+            ),
         ],
         initial="express",
     )
@@ -185,7 +188,7 @@ class BankAccountForm(_StepForm):
     routing_number = forms.CharField(
         label="Routing number",
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
-        help_text="9 digits, printed at the bottom left of a cheque.",
+        help_text="9 digits, printed at the bottom left of a check.",
     )
     account_number = forms.CharField(
         label="Account number",

@@ -2,6 +2,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from accounts import requirements as stripe_requirements
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -113,12 +115,23 @@ class StripeAccount(models.Model):
         return self.is_connected and not (self.details_submitted and self.charges_enabled)
 
     @property
+    def requirements_in_words(self) -> list[str]:
+        """What Stripe still needs, as a seller would say it (no Stripe field names)."""
+        return stripe_requirements.requirements_in_words(self.requirements_due)
+
+    @property
+    def onboards_in_app(self) -> bool:
+        """Custom accounts are onboarded on the marketplace's own pages."""
+        return self.account_type == self.AccountType.CUSTOM
+
+    @property
     def has_express_dashboard(self) -> bool:
         return self.account_type == self.AccountType.EXPRESS
 
     @property
     def uses_account_links(self) -> bool:
-        """Express and Custom accounts are onboarded through Account Links; Standard by Stripe."""
+        """Express accounts are onboarded through Account Links; Custom ones use them only for
+        what the in-app form cannot collect; Standard accounts are set up on Stripe."""
         return self.account_type in (self.AccountType.EXPRESS, self.AccountType.CUSTOM)
 
     def mark_disconnected(self) -> None:

@@ -1,7 +1,9 @@
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -10,10 +12,17 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import requirements
 from accounts.models import StripeAccount, User
 from accounts.stripe_connect import (
+    BankAccount,
     ConnectedAccount,
+    CustomAccountDetails,
+    account_bank_account_create,
+    account_bank_account_delete,
     account_create,
+    account_custom_retrieve,
+    account_custom_update,
     account_onboarding_link_create,
     account_retrieve,
     login_link_create,
@@ -21,6 +30,7 @@ from accounts.stripe_connect import (
     oauth_deauthorize,
     oauth_token_exchange,
 )
+from accounts.tasks import stripe_account_requirements_email_send
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 
 logger = logging.getLogger(__name__)
@@ -130,16 +140,23 @@ def stripe_account_connect_standard(*, seller: User, code: str) -> StripeAccount
 
 
 def stripe_account_start_onboarding(*, seller: User, account_type: str) -> str:
-    """Create an Express or Custom account for the seller (once) and return its onboarding URL.
+    """Create an Express or Custom account for the seller (once) and return where onboarding
+    continues: Stripe's hosted onboarding for Express, the marketplace's own form for Custom.
 
     A second click, or two requests racing, reuse the same account: the database is checked
     first, and Stripe replays the create for the same idempotency key.
     """
     if account_type not in (StripeAccount.AccountType.EXPRESS, StripeAccount.AccountType.CUSTOM):
         raise StripeConnectRefused("Choose an Express or a Custom account.")
-    existing = _connected_account_of(seller=seller)
-    if existing is not None and existing.uses_account_links:
-        return stripe_account_onboarding_link(seller=seller)
+    stripe_account = _connected_account_of(seller=seller)
+    if stripe_account is None or not stripe_account.uses_account_links:
+        stripe_account = _stripe_account_create(seller=seller, account_type=account_type)
+    if stripe_account.onboards_in_app:
+        return reverse("accounts:custom-onboarding")
+    return stripe_account_onboarding_link(seller=seller)
+
+
+def _stripe_account_create(*, seller: User, account_type: str) -> StripeAccount:
     _ensure_can_connect(seller=seller)
     account = account_create(
         account_type=account_type,
@@ -147,8 +164,7 @@ def stripe_account_start_onboarding(*, seller: User, account_type: str) -> str:
         seller_id=seller.pk,
         idempotency_key=_account_create_key(seller=seller),
     )
-    _stripe_account_store(seller=seller, account=account)
-    return stripe_account_onboarding_link(seller=seller)
+    return _stripe_account_store(seller=seller, account=account)
 
 
 def stripe_account_onboarding_link(*, seller: User) -> str:
@@ -187,13 +203,41 @@ def stripe_account_refresh(*, stripe_account_id: str) -> StripeAccount | None:
             raise
         logger.warning("Cannot read %s any more (%s).", stripe_account_id, error.code)
         return stripe_account
-    stripe_account.sync(
-        account_type=account.account_type,
-        charges_enabled=account.charges_enabled,
-        payouts_enabled=account.payouts_enabled,
-        details_submitted=account.details_submitted,
-        requirements_due=list(account.requirements_due),
-    )
+    return _stripe_account_mirror(account=account)
+
+
+def _stripe_account_mirror(*, account: ConnectedAccount) -> StripeAccount:
+    """Mirror what Stripe says about the account.
+
+    When Stripe asks a Custom seller who had already submitted their details for something new
+    (a verification that failed later, more information), the seller is emailed once: the row is
+    locked while the old and new requirements are compared, so a repeated or concurrent
+    `account.updated` finds nothing new.
+    """
+    with transaction.atomic():
+        stripe_account = StripeAccount.objects.select_for_update().get(stripe_account_id=account.id)
+        before = set(stripe_account.requirements_due)
+        had_submitted = stripe_account.details_submitted
+        stripe_account.sync(
+            account_type=account.account_type,
+            charges_enabled=account.charges_enabled,
+            payouts_enabled=account.payouts_enabled,
+            details_submitted=account.details_submitted,
+            requirements_due=list(account.requirements_due),
+        )
+        newly_due = [field for field in account.requirements_due if field not in before]
+        if (
+            newly_due
+            and had_submitted
+            and stripe_account.is_connected
+            and stripe_account.account_type == StripeAccount.AccountType.CUSTOM
+        ):
+            row_id = stripe_account.pk
+            transaction.on_commit(
+                lambda: stripe_account_requirements_email_send.enqueue(
+                    stripe_account_pk=row_id, requirements=newly_due
+                )
+            )
     return stripe_account
 
 
@@ -306,3 +350,172 @@ def _stripe_account_store(*, seller: User, account: ConnectedAccount) -> StripeA
         raise StripeConnectRefused(
             "That Stripe account is already linked to another seller on this marketplace."
         ) from error
+
+
+# --- Custom accounts onboarded in-app -----------------------------------------------------------
+# The seller answers Stripe's requirements on the marketplace's own pages. What to ask comes
+# from Stripe's requirements (see accounts/requirements.py); each step is one account update.
+# ID numbers, dates of birth and bank account numbers pass from the form to Stripe only: they
+# are not stored, logged, put in the session or shown again.
+
+
+@dataclass(frozen=True)
+class CustomOnboarding:
+    stripe_account: StripeAccount
+    details: CustomAccountDetails
+    plan: requirements.OnboardingPlan
+
+    @property
+    def payout_bank_account(self) -> BankAccount | None:
+        """The default bank account for the account's currency (what payouts go to)."""
+        candidates = [
+            bank
+            for bank in self.details.bank_accounts
+            if bank.currency == self.details.default_currency
+        ]
+        return next((bank for bank in candidates if bank.default_for_currency), None) or (
+            candidates[0] if candidates else None
+        )
+
+
+def custom_onboarding_read(*, seller: User) -> CustomOnboarding:
+    """Read the seller's Custom account from Stripe, mirror its status, and plan the form."""
+    stripe_account = _custom_account_of(seller=seller)
+    details = account_custom_retrieve(stripe_account_id=stripe_account.stripe_account_id)
+    return _custom_onboarding(details=details)
+
+
+def custom_onboarding_submit(
+    *,
+    seller: User,
+    step: str,
+    values: dict[str, Any],
+    submission: str,
+    client_ip: str,
+    user_agent: str,
+) -> CustomOnboarding:
+    """Send one step's answers to Stripe (`POST /v1/accounts/{id}`) and plan what comes next.
+
+    The idempotency key names the account, the step and the rendered form's `submission`
+    token: a double submit of the same page is one update at Stripe, a corrected resubmit a new
+    one. Raises StripeFieldRejected when Stripe refuses a value, naming its parameter.
+    """
+    stripe_account = _custom_account_of(seller=seller)
+    current = account_custom_retrieve(stripe_account_id=stripe_account.stripe_account_id)
+    details = account_custom_update(
+        stripe_account_id=stripe_account.stripe_account_id,
+        params=_custom_account_params(
+            step=step,
+            values=values,
+            country=current.country,
+            client_ip=client_ip,
+            user_agent=user_agent,
+        ),
+        idempotency_key=(
+            f"custom-onboarding-{stripe_account.stripe_account_id}-{step}-{submission}"
+        ),
+    )
+    return _custom_onboarding(details=details)
+
+
+def custom_bank_account_replace(
+    *, seller: User, values: dict[str, Any], submission: str
+) -> CustomOnboarding:
+    """Add a new payout bank account as the default for its currency, then remove the old ones
+    of that currency. Stripe answers a repeated submit with the same new bank account."""
+    stripe_account = _custom_account_of(seller=seller)
+    account_id = stripe_account.stripe_account_id
+    current = account_custom_retrieve(stripe_account_id=account_id)
+    new = account_bank_account_create(
+        stripe_account_id=account_id,
+        country=current.country,
+        currency=current.default_currency,
+        routing_number=values.get("routing_number", ""),
+        account_number=values["account_number"],
+        account_holder_name=values["account_holder_name"],
+        idempotency_key=f"bank-account-{account_id}-{submission}",
+    )
+    for old in current.bank_accounts:
+        if old.id == new.id or old.currency != new.currency:
+            continue
+        try:
+            account_bank_account_delete(stripe_account_id=account_id, bank_account_id=old.id)
+        except StripeGatewayError as error:
+            # Already removed by an earlier submit of the same form.
+            if error.code != "resource_missing":
+                raise
+    return custom_onboarding_read(seller=seller)
+
+
+def _custom_account_of(*, seller: User) -> StripeAccount:
+    stripe_account = _connected_account_of(seller=seller)
+    if stripe_account is None or stripe_account.account_type != StripeAccount.AccountType.CUSTOM:
+        raise StripeConnectRefused("There is no Custom account to set up. Create one first.")
+    return stripe_account
+
+
+def _custom_onboarding(*, details: CustomAccountDetails) -> CustomOnboarding:
+    stripe_account = _stripe_account_mirror(account=details.account)
+    plan = requirements.onboarding_plan(
+        due=details.due,
+        errors=[(error.requirement, error.code, error.reason) for error in details.errors],
+        alternatives=details.alternatives,
+    )
+    return CustomOnboarding(stripe_account=stripe_account, details=details, plan=plan)
+
+
+def _custom_account_params(
+    *, step: str, values: dict[str, Any], country: str, client_ip: str, user_agent: str
+) -> dict[str, Any]:
+    """The `POST /v1/accounts/{id}` parameters for one step's cleaned form values."""
+    if step == "business-type":
+        return {"business_type": values["business_type"]}
+    if step == "person":
+        individual: dict[str, Any] = {
+            key: values[key]
+            for key in ("first_name", "last_name", "email", "phone", "id_number", "ssn_last_4")
+            if values.get(key)
+        }
+        if values.get("dob"):
+            dob = values["dob"]
+            individual["dob"] = {"day": dob.day, "month": dob.month, "year": dob.year}
+        address = {
+            key.removeprefix("address_"): values[key]
+            for key in (
+                "address_line1",
+                "address_line2",
+                "address_city",
+                "address_state",
+                "address_postal_code",
+            )
+            if values.get(key)
+        }
+        if address:
+            individual["address"] = {**address, "country": country}
+        return {"individual": individual}
+    if step == "business":
+        return {
+            "business_profile": {
+                key: values[key] for key in ("mcc", "url", "product_description") if values.get(key)
+            }
+        }
+    if step == "bank":
+        return {
+            "external_account": {
+                "object": "bank_account",
+                "country": country,
+                "account_holder_name": values["account_holder_name"],
+                "account_holder_type": "individual",
+                "routing_number": values["routing_number"],
+                "account_number": values["account_number"],
+            }
+        }
+    if step == "terms":
+        return {
+            "tos_acceptance": {
+                "date": int(time.time()),
+                "ip": client_ip,
+                "user_agent": user_agent[:500],
+            }
+        }
+    raise ValueError(f"Unknown onboarding step {step!r}")

@@ -14,6 +14,7 @@ from site_config.stripe_client import (
     StripeGatewayError,
     stripe_client,
     stripe_errors,
+    stripe_field_errors,
 )
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def account_create(
 
     https://docs.stripe.com/connect/migrate-to-controller-properties maps the old account types:
     Express is an Express dashboard with the platform paying fees and owning losses; Custom has
-    no Stripe dashboard and the platform collects requirements (through Account Links here).
+    no Stripe dashboard and the platform collects requirements (on its own form, see below).
     """
     if account_type == "express":
         controller = {
@@ -183,3 +184,199 @@ def _account_type(account: dict, *, fallback: str) -> str:
     controller = account.get("controller") or {}
     dashboard = (controller.get("stripe_dashboard") or {}).get("type")
     return {"full": "standard", "express": "express", "none": "custom"}.get(dashboard, fallback)
+
+
+# --- Custom accounts onboarded in-app ---------------------------------------------------------
+# The marketplace collects a Custom account's details on its own pages and passes them to Stripe
+# here. ID numbers, dates of birth and bank account numbers go straight into the request: nothing
+# in this block logs them, and the results below carry only what Stripe shows back (whether an
+# ID number was provided, a bank account's last four digits).
+
+
+@dataclass(frozen=True)
+class RequirementError:
+    requirement: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BankAccount:
+    id: str
+    bank_name: str
+    last4: str
+    country: str
+    currency: str
+    default_for_currency: bool
+    errored: bool
+
+
+@dataclass(frozen=True)
+class CustomAccountDetails:
+    """What the in-app onboarding form needs to know about a Custom account."""
+
+    account: ConnectedAccount
+    country: str
+    default_currency: str
+    business_type: str
+    # Requirement paths Stripe wants now (past due first) and later, and the errors on them.
+    currently_due: tuple[str, ...]
+    eventually_due: tuple[str, ...]
+    past_due: tuple[str, ...]
+    future_due: tuple[str, ...]
+    alternatives: dict[str, tuple[str, ...]]
+    errors: tuple[RequirementError, ...]
+    current_deadline: int | None
+    # Non-sensitive values to prefill; sensitive ones only as "provided".
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    address: dict[str, str]
+    dob_provided: bool
+    id_number_provided: bool
+    ssn_last_4_provided: bool
+    mcc: str
+    url: str
+    product_description: str
+    tos_accepted: bool
+    bank_accounts: tuple[BankAccount, ...]
+
+    @property
+    def due(self) -> tuple[str, ...]:
+        """Everything to collect now, in Stripe's order of urgency, each once."""
+        ordered: list[str] = []
+        for field in (
+            *self.past_due,
+            *self.currently_due,
+            *(error.requirement for error in self.errors),
+            *self.eventually_due,
+            *self.future_due,
+        ):
+            if field not in ordered:
+                ordered.append(field)
+        return tuple(ordered)
+
+
+def account_custom_retrieve(*, stripe_account_id: str) -> CustomAccountDetails:
+    with stripe_errors("retrieve an account"):
+        account = stripe_client().v1.accounts.retrieve(stripe_account_id)
+    return _custom_account_details(account)
+
+
+def account_custom_update(
+    *, stripe_account_id: str, params: dict[str, Any], idempotency_key: str
+) -> CustomAccountDetails:
+    """`POST /v1/accounts/{id}` with what the seller entered; Stripe's answer drives the form.
+
+    A parameter Stripe refuses becomes StripeFieldRejected naming it, so the form can show the
+    reason next to that field.
+    """
+    with stripe_errors("update an account"), stripe_field_errors():
+        account = stripe_client().v1.accounts.update(
+            stripe_account_id, params, {"idempotency_key": idempotency_key}
+        )
+    return _custom_account_details(account)
+
+
+def account_bank_account_create(
+    *,
+    stripe_account_id: str,
+    country: str,
+    currency: str,
+    routing_number: str,
+    account_number: str,
+    account_holder_name: str,
+    idempotency_key: str,
+) -> BankAccount:
+    """Add a bank account for payouts, made the default for its currency."""
+    bank_account: dict[str, Any] = {
+        "object": "bank_account",
+        "country": country,
+        "currency": currency,
+        "account_number": account_number,
+        "account_holder_name": account_holder_name,
+        "account_holder_type": "individual",
+    }
+    if routing_number:
+        bank_account["routing_number"] = routing_number
+    with stripe_errors("add a bank account"), stripe_field_errors():
+        created = stripe_client().v1.accounts.external_accounts.create(
+            stripe_account_id,
+            {"external_account": bank_account, "default_for_currency": True},
+            {"idempotency_key": idempotency_key},
+        )
+    return _bank_account(created.to_dict())
+
+
+def account_bank_account_delete(*, stripe_account_id: str, bank_account_id: str) -> None:
+    with stripe_errors("remove a bank account"):
+        stripe_client().v1.accounts.external_accounts.delete(stripe_account_id, bank_account_id)
+
+
+def _custom_account_details(stripe_account: Any) -> CustomAccountDetails:
+    account = stripe_account.to_dict()
+    requirements = account.get("requirements") or {}
+    future = account.get("future_requirements") or {}
+    person = account.get("individual") or {}
+    address = person.get("address") or {}
+    dob = person.get("dob") or {}
+    profile = account.get("business_profile") or {}
+    tos = account.get("tos_acceptance") or {}
+    bank_accounts = ((account.get("external_accounts") or {}).get("data")) or []
+    return CustomAccountDetails(
+        account=_connected_account(stripe_account, fallback_type="custom"),
+        country=account.get("country") or "US",
+        default_currency=account.get("default_currency") or "usd",
+        business_type=account.get("business_type") or "",
+        currently_due=tuple(requirements.get("currently_due") or ()),
+        eventually_due=tuple(requirements.get("eventually_due") or ()),
+        past_due=tuple(requirements.get("past_due") or ()),
+        future_due=tuple(
+            [*(future.get("currently_due") or ()), *(future.get("eventually_due") or ())]
+        ),
+        alternatives={
+            original: tuple(item.get("alternative_fields_due") or ())
+            for item in requirements.get("alternatives") or ()
+            for original in item.get("original_fields_due") or ()
+        },
+        errors=tuple(
+            RequirementError(
+                requirement=error.get("requirement") or "",
+                code=error.get("code") or "",
+                reason=error.get("reason") or "",
+            )
+            for error in [*(requirements.get("errors") or ()), *(future.get("errors") or ())]
+        ),
+        current_deadline=requirements.get("current_deadline"),
+        first_name=person.get("first_name") or "",
+        last_name=person.get("last_name") or "",
+        email=person.get("email") or "",
+        phone=person.get("phone") or "",
+        address={
+            key: address.get(key) or ""
+            for key in ("line1", "line2", "city", "state", "postal_code")
+        },
+        dob_provided=bool(dob.get("year")),
+        id_number_provided=bool(person.get("id_number_provided")),
+        ssn_last_4_provided=bool(person.get("ssn_last_4_provided")),
+        mcc=profile.get("mcc") or "",
+        url=profile.get("url") or "",
+        product_description=profile.get("product_description") or "",
+        tos_accepted=bool(tos.get("date")),
+        bank_accounts=tuple(
+            _bank_account(item) for item in bank_accounts if item.get("object") == "bank_account"
+        ),
+    )
+
+
+def _bank_account(data: dict[str, Any]) -> BankAccount:
+    return BankAccount(
+        id=data["id"],
+        bank_name=data.get("bank_name") or "",
+        last4=data.get("last4") or "",
+        country=data.get("country") or "",
+        currency=data.get("currency") or "",
+        default_for_currency=bool(data.get("default_for_currency")),
+        errored=data.get("status") == "errored",
+    )

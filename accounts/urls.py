@@ -12,6 +12,17 @@ urlpatterns = [
     path("connect/onboard/", views.connect_onboard, name="connect-onboard"),
     path("connect/onboarding/return/", views.connect_return, name="connect-return"),
     path("connect/onboarding/refresh/", views.connect_refresh, name="connect-refresh"),
+    path("connect/custom/", views.custom_onboarding, name="custom-onboarding"),
+    path(
+        "connect/custom/bank-account/",
+        views.custom_bank_account,
+        name="custom-bank-account",
+    ),
+    path(
+        "connect/custom/<slug:step>/",
+        views.custom_onboarding_step,
+        name="custom-onboarding-step",
+    ),
     path("connect/dashboard/", views.connect_dashboard, name="connect-dashboard"),
     path("connect/disconnect/", views.connect_disconnect, name="connect-disconnect"),
 ]

@@ -1,18 +1,27 @@
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.forms import ConnectAccountTypeForm, ProfileForm
+from accounts import requirements
+from accounts.forms import STEP_FORMS, BankAccountForm, ConnectAccountTypeForm, ProfileForm
 from accounts.selectors import stripe_account_for_seller
 from accounts.services import (
+    CustomOnboarding,
     StripeConnectRefused,
     connect_oauth_state_consume,
+    custom_bank_account_replace,
+    custom_onboarding_read,
+    custom_onboarding_submit,
     stripe_account_connect_standard,
     stripe_account_dashboard_link,
     stripe_account_disconnect_for_seller,
@@ -23,7 +32,7 @@ from accounts.services import (
     stripe_account_start_onboarding,
     user_update_profile,
 )
-from site_config.stripe_client import StripeGatewayError
+from site_config.stripe_client import StripeFieldRejected, StripeGatewayError
 
 # How often a polling card may trigger a fresh read from Stripe, whatever the poll interval.
 CARD_REFRESH_MAX_AGE = timedelta(seconds=10)
@@ -145,7 +154,8 @@ def connect_oauth_callback(request):
 @sellers_only
 @require_POST
 def connect_onboard(request):
-    """Create an Express or Custom account and send the seller to Stripe's onboarding."""
+    """Create an Express account and send the seller to Stripe's onboarding, or a Custom one
+    and continue on the marketplace's own form (the service says where)."""
     form = ConnectAccountTypeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose an Express or a Custom account.")
@@ -222,3 +232,209 @@ def connect_disconnect(request):
             "stay, but they cannot be bought until you connect an account again.",
         )
     return redirect("accounts:account")
+
+
+# --- Custom accounts onboarded in-app -----------------------------------------------------------
+
+
+def _custom_onboarding_or_account_page(request, read):
+    """Run `read` (a service returning CustomOnboarding) or go back to the account page with
+    the reason it failed."""
+    try:
+        return read(), None
+    except (StripeConnectRefused, StripeGatewayError) as failure:
+        messages.error(request, failure.user_message)
+        return None, redirect("accounts:account")
+
+
+@login_required
+@sellers_only
+@require_GET
+def custom_onboarding(request):
+    """The in-app onboarding: the next step Stripe needs, or the summary when nothing is due."""
+    onboarding, failed = _custom_onboarding_or_account_page(
+        request, lambda: custom_onboarding_read(seller=request.user)
+    )
+    if failed:
+        return failed
+    next_step = onboarding.plan.next_step
+    if next_step is not None:
+        return redirect("accounts:custom-onboarding-step", step=next_step)
+    return render(request, "accounts/custom_onboarding.html", _custom_context(onboarding))
+
+
+@login_required
+@sellers_only
+@require_http_methods(["GET", "POST"])
+def custom_onboarding_step(request, step: str):
+    """One step of the form. An htmx POST gets the next step's fragment (and its URL pushed);
+    a plain POST is redirected to it. Errors come back next to their fields."""
+    if step not in STEP_FORMS:
+        raise Http404("No such step.")
+    onboarding, failed = _custom_onboarding_or_account_page(
+        request, lambda: custom_onboarding_read(seller=request.user)
+    )
+    if failed:
+        return failed
+    fields = onboarding.plan.fields[step]
+    if not fields:
+        # Stripe has everything this step asks: a page with nothing to fill in, or the next step.
+        if request.method == "POST":
+            return redirect("accounts:custom-onboarding")
+        return _render_step(request, onboarding=onboarding, step=step, form=None)
+    form_class = STEP_FORMS[step]
+    if request.method == "POST":
+        form = form_class(request.POST, fields=fields)
+        if form.is_valid():
+            values = {k: v for k, v in form.cleaned_data.items() if k != "submission"}
+            try:
+                onboarding = custom_onboarding_submit(
+                    seller=request.user,
+                    step=step,
+                    values=values,
+                    submission=str(form.cleaned_data["submission"]),
+                    client_ip=request.META.get("REMOTE_ADDR", ""),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
+            except StripeFieldRejected as rejected:
+                field = requirements.param_field(rejected.param)
+                form.add_error(field if field in form.fields else None, rejected.user_message)
+            except (StripeConnectRefused, StripeGatewayError) as failure:
+                form.add_error(None, failure.user_message)
+            else:
+                return _after_step(request, onboarding=onboarding, step=step)
+        form = _fresh_submission(form)
+    else:
+        form = _step_form(onboarding, step)
+    return _render_step(request, onboarding=onboarding, step=step, form=form)
+
+
+def _after_step(request, *, onboarding: CustomOnboarding, step: str) -> HttpResponse:
+    next_step = onboarding.plan.next_step
+    url = (
+        reverse("accounts:custom-onboarding-step", kwargs={"step": next_step})
+        if next_step
+        else reverse("accounts:custom-onboarding")
+    )
+    if not request.htmx:
+        return redirect(url)
+    if next_step is None:
+        return HttpResponseClientRedirect(url)
+    form = _step_form(onboarding, next_step)
+    response = _render_step(request, onboarding=onboarding, step=next_step, form=form)
+    response["HX-Push-Url"] = url
+    return response
+
+
+def _step_form(onboarding: CustomOnboarding, step: str):
+    """A step's form with what Stripe has prefilled and Stripe's errors on their fields."""
+    form = STEP_FORMS[step](
+        initial={**_initial(onboarding), "submission": uuid.uuid4()},
+        fields=onboarding.plan.fields[step],
+    )
+    form.add_stripe_errors(onboarding.plan.errors)
+    return form
+
+
+def _fresh_submission(form):
+    """A form shown again after an error gets a new token: the corrected submit is a new
+    request at Stripe. (Sensitive fields render empty; see forms._NeverEchoed.)"""
+    data = form.data.copy()
+    data["submission"] = str(uuid.uuid4())
+    form.data = data
+    return form
+
+
+def _render_step(request, *, onboarding: CustomOnboarding, step: str, form) -> HttpResponse:
+    context = {
+        **_custom_context(onboarding),
+        "step": next(item for item in requirements.STEPS if item.slug == step),
+        "form": form,
+    }
+    template = "accounts/custom_onboarding_step.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#onboarding-step"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _custom_context(onboarding: CustomOnboarding) -> dict:
+    details = onboarding.details
+    return {
+        "onboarding": onboarding,
+        "stripe_account": onboarding.stripe_account,
+        "bank_account": onboarding.payout_bank_account,
+        "industry": requirements.industry_label(details.mcc),
+        "agreement_url": requirements.CONNECTED_ACCOUNT_AGREEMENT_URL,
+        "steps": onboarding.plan.steps,
+    }
+
+
+def _initial(onboarding: CustomOnboarding) -> dict:
+    """What Stripe already has and may be shown again (never the sensitive values)."""
+    details = onboarding.details
+    return {
+        "business_type": details.business_type,
+        "first_name": details.first_name,
+        "last_name": details.last_name,
+        "email": details.email or onboarding.stripe_account.seller.email,
+        "phone": details.phone,
+        "address_line1": details.address.get("line1", ""),
+        "address_line2": details.address.get("line2", ""),
+        "address_city": details.address.get("city", ""),
+        "address_state": details.address.get("state", ""),
+        "address_postal_code": details.address.get("postal_code", ""),
+        "mcc": details.mcc,
+        "url": details.url,
+        "product_description": details.product_description,
+        "account_holder_name": onboarding.stripe_account.seller.full_name,
+    }
+
+
+@login_required
+@sellers_only
+@require_http_methods(["GET", "POST"])
+def custom_bank_account(request):
+    """Change the bank account payouts go to."""
+    onboarding, failed = _custom_onboarding_or_account_page(
+        request, lambda: custom_onboarding_read(seller=request.user)
+    )
+    if failed:
+        return failed
+    if request.method == "POST":
+        form = BankAccountForm(request.POST)
+        if form.is_valid():
+            try:
+                onboarding = custom_bank_account_replace(
+                    seller=request.user,
+                    values=form.cleaned_data,
+                    submission=str(form.cleaned_data["submission"]),
+                )
+            except StripeFieldRejected as rejected:
+                field = requirements.param_field(rejected.param)
+                form.add_error(field if field in form.fields else None, rejected.user_message)
+            except (StripeConnectRefused, StripeGatewayError) as failure:
+                form.add_error(None, failure.user_message)
+            else:
+                bank = onboarding.payout_bank_account
+                messages.success(
+                    request,
+                    f"Payouts now go to the bank account ending {bank.last4}."
+                    if bank
+                    else "Your bank account was changed.",
+                )
+                return redirect("accounts:custom-onboarding")
+        form = _fresh_submission(form)
+    else:
+        form = BankAccountForm(
+            initial={
+                "account_holder_name": request.user.full_name,
+                "submission": uuid.uuid4(),
+            }
+        )
+    return render(
+        request,
+        "accounts/custom_bank_account.html",
+        {**_custom_context(onboarding), "form": form},
+    )

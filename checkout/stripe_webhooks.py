@@ -56,6 +56,7 @@ def webhook_event_parse(*, payload: bytes, signature: str, endpoint: str) -> Par
     data = json.loads(payload)
     if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
         raise WebhookEventRejected("Not a Stripe event.")
+    _drop_personal_details(data)
     return ParsedEvent(
         id=data["id"],
         type=data["type"],
@@ -63,3 +64,23 @@ def webhook_event_parse(*, payload: bytes, signature: str, endpoint: str) -> Par
         created=int(data.get("created") or 0),
         payload=data,
     )
+
+
+# An account's `individual` (and a person's own fields) carry the full date of birth of a Custom
+# seller; the marketplace reads the account from Stripe when it needs it, so the event stored in
+# its database keeps none of it.
+_PERSONAL_KEYS = ("individual", "dob", "address", "phone", "first_name", "last_name")
+
+
+def _drop_personal_details(data: dict) -> None:
+    event_data = data.get("data")
+    if not isinstance(event_data, dict):
+        return
+    for key in ("object", "previous_attributes"):
+        part = event_data.get(key)
+        if not isinstance(part, dict):
+            continue
+        part.pop("individual", None)
+        if (event_data.get("object") or {}).get("object") == "person":
+            for personal in _PERSONAL_KEYS:
+                part.pop(personal, None)

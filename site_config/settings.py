@@ -277,4 +277,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The Stripe SDK logs request and response bodies at debug level: they would carry the ID
+    # numbers and bank account numbers a Custom seller sends, so it never logs below INFO.
+    "loggers": {"stripe": {"level": "INFO"}},
 }

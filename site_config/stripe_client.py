@@ -162,3 +162,30 @@ def stripe_errors(action: str) -> Iterator[None]:
             getattr(error, "request_id", None),
         )
         raise StripeGatewayError(message, code=code) from error
+
+
+class StripeFieldRejected(StripeGatewayError):
+    """Stripe refused one parameter; `param` names it (`individual[dob][day]`), so a form can show
+    the message next to the field it concerns."""
+
+    def __init__(self, user_message: str, *, param: str, code: str | None = None):
+        super().__init__(user_message, code=code)
+        self.param = param
+
+
+@contextlib.contextmanager
+def stripe_field_errors() -> Iterator[None]:
+    """Turn Stripe's refusal of one named parameter into `StripeFieldRejected`; anything else
+    passes on to `stripe_errors`."""
+    try:
+        yield
+    except stripe.InvalidRequestError as error:
+        if not error.param:
+            raise
+        # Stripe's messages name the problem, never the value that was sent.
+        logger.info("Stripe refused %s (%s).", error.param, error.code)
+        raise StripeFieldRejected(
+            error.user_message or "Stripe did not accept this value.",
+            param=error.param,
+            code=error.code or StripeErrorCode.INVALID_REQUEST,
+        ) from error

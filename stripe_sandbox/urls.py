@@ -25,6 +25,11 @@ urlpatterns = [
     path("connect/onboarding/<str:token>/", sandbox_only(views.account_link), name="account-link"),
     path("express/<str:token>/", sandbox_only(views.express_dashboard), name="express-dashboard"),
     path(
+        "accounts/<str:account_id>/request-information/",
+        sandbox_only(views.account_request_information_view),
+        name="account-request-information",
+    ),
+    path(
         "pay/<str:session_id>/",
         sandbox_only(payment_pages.checkout_page),
         name="checkout-page",

@@ -15,7 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import api, inspector, oauth, resources  # noqa: F401  (resources registers the routes)
 from .errors import StripeError
 from .models import HostedLink, WebhookDelivery
-from .resources.accounts import account_complete_onboarding, get_connected_account
+from .resources.accounts import (
+    account_complete_onboarding,
+    account_request_information,
+    get_connected_account,
+)
 from .routers import SANDBOX_DATABASE
 from .webhooks import resend
 
@@ -126,3 +130,20 @@ def delivery_resend(request: HttpRequest, pk: int) -> HttpResponse:
     )
     resend(delivery)
     return redirect(f"{redirect('stripe_sandbox:inspector').url}#events")
+
+
+# What the inspector's "Ask for more" buttons on a Custom account request, as Stripe may later.
+INFORMATION_REQUESTS = {
+    "id_number": ["individual.id_number"],
+    "document": ["individual.verification.document"],
+}
+
+
+@require_POST
+def account_request_information_view(request: HttpRequest, account_id: str) -> HttpResponse:
+    fields = INFORMATION_REQUESTS.get(request.POST.get("what", ""))
+    if fields is None:
+        raise Http404("Unknown request.")
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        account_request_information(_account_or_404(account_id), fields=fields)
+    return redirect(f"{redirect('stripe_sandbox:inspector').url}#accounts")

@@ -10,6 +10,7 @@ from . import (  # noqa: F401
     customers,
     disputes,
     events,
+    external_accounts,
     payments,
     products,
     subscriptions,

@@ -24,7 +24,7 @@ from stripe.params import (
     AccountUpdateParams,
 )
 
-from stripe_sandbox import store
+from stripe_sandbox import store, verification
 from stripe_sandbox.api import ApiRequest, require, router
 from stripe_sandbox.errors import InvalidRequestError, resource_missing
 from stripe_sandbox.events import emit_event
@@ -253,6 +253,8 @@ def completed_onboarding_changes(
 
 def account_complete_onboarding(obj: SandboxObject, **details: str) -> None:
     """Enable charges and payouts, and tell the platform with `account.updated`."""
+    obj.internal["hosted_onboarding_complete"] = True
+    obj.internal["requested"] = []
     previous = store.save_object(obj, **completed_onboarding_changes(obj, **details))
     if previous:
         emit_event("account.updated", obj.data, account=obj.id, previous_attributes=previous)
@@ -297,7 +299,10 @@ def account_create(request: ApiRequest) -> dict:
         capabilities=params.get("capabilities") or {},
         business_profile=params.get("business_profile") or {},
     )
-    return account_create_object(data).data
+    obj = account_create_object(data)
+    if verification.collects_requirements_itself(obj.data):
+        store.save_object(obj, **verification.requirements_state(obj.data, obj.internal))
+    return obj.data
 
 
 @router.route("GET", "/v1/accounts/{account}", params=AccountRetrieveParams)
@@ -326,11 +331,71 @@ def platform_account() -> dict:
 def account_update(request: ApiRequest) -> dict:
     obj = _account_for(request)
     changes = {key: value for key, value in request.params.items() if key != "expand"}
+    provided = _provided_paths(changes)
+    if isinstance(changes.get("individual"), dict):
+        changes["individual"] = verification.individual_merge(obj, changes["individual"])
+    bank_account = None
+    external_account = changes.pop("external_account", None)
+    if external_account not in (None, ""):
+        bank_account, failure = verification.bank_account_from(obj, external_account)
+        # Providing an external account here replaces the default one for its currency.
+        remaining = {
+            **obj.data["external_accounts"],
+            "data": [
+                item
+                for item in obj.data["external_accounts"]["data"]
+                if not (
+                    item["default_for_currency"] and item["currency"] == bank_account["currency"]
+                )
+            ],
+        }
+        obj.data["external_accounts"] = remaining
+        changes["external_accounts"] = verification.bank_accounts_attach(
+            obj, bank_account, failure, default=True
+        )
     updated = store.merge_update(obj.data, changes)
-    previous = store.save_object(obj, **{key: updated[key] for key in changes})
+    fields = {key: updated[key] for key in changes}
+    if verification.collects_requirements_itself(updated):
+        _note_requested_fields_provided(obj, provided)
+        fields.update(verification.requirements_state(updated, obj.internal))
+    previous = store.save_object(obj, **fields)
+    if bank_account is not None:
+        emit_event("account.external_account.created", bank_account, account=obj.id)
     if previous:
         emit_event("account.updated", obj.data, account=obj.id, previous_attributes=previous)
     return obj.data
+
+
+def _provided_paths(changes: dict[str, Any], prefix: str = "") -> set[str]:
+    """The dotted requirement paths a request gives values for (`individual.dob.day`, ...)."""
+    paths = set()
+    for key, value in changes.items():
+        path = f"{prefix}{key}"
+        if key == "external_account":
+            paths.add("external_account")
+        elif isinstance(value, dict):
+            paths |= _provided_paths(value, f"{path}.")
+        elif value not in (None, ""):
+            paths.add(path)
+    return paths
+
+
+def _note_requested_fields_provided(obj: SandboxObject, provided: set[str]) -> None:
+    requested = obj.internal.get("requested") or []
+    done = set(obj.internal.get("provided_since_request") or []) | (provided & set(requested))
+    obj.internal["provided_since_request"] = sorted(done)
+
+
+def account_request_information(obj: SandboxObject, *, fields: list[str], days: int = 14) -> None:
+    """Stripe asks a Custom account for more information later (a verification that failed
+    after the fact, a higher volume): the fields become currently due with a deadline and
+    the platform hears it through `account.updated`."""
+    obj.internal["requested"] = sorted(set(fields))
+    obj.internal["provided_since_request"] = []
+    obj.internal["deadline"] = store.now() + days * 24 * 3600
+    previous = store.save_object(obj, **verification.requirements_state(obj.data, obj.internal))
+    if previous:
+        emit_event("account.updated", obj.data, account=obj.id, previous_attributes=previous)
 
 
 @router.route("DELETE", "/v1/accounts/{account}", params=AccountDeleteParams)

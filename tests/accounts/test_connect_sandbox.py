@@ -13,6 +13,7 @@ from accounts.models import StripeAccount
 from accounts.services import (
     stripe_account_dashboard_link,
     stripe_account_disconnect_for_seller,
+    stripe_account_onboarding_link,
     stripe_account_refresh,
     stripe_account_start_onboarding,
 )
@@ -108,6 +109,11 @@ def test_seller_onboards_an_account_the_platform_creates(sandbox, seller, accoun
     assert pending.account_type == account_type
     assert pending.is_onboarding_pending
     assert pending.requirements_due
+    if account_type == "custom":
+        # A Custom seller continues on the marketplace's form; Stripe's hosted form stays the
+        # fallback for what that form cannot collect.
+        assert onboarding_url == reverse("accounts:custom-onboarding")
+        onboarding_url = stripe_account_onboarding_link(seller=seller)
 
     finished = submit_hosted_form(onboarding_url, {"action": "complete", "business_name": "S"})
     assert finished.headers["Location"].endswith(reverse("accounts:connect-return"))

@@ -19,7 +19,8 @@ def test_pending_card_updates_itself_and_stops_polling(page, live_server, log_in
     log_in(stripe_account.seller.email, TEST_PASSWORD)
     card = page.get_by_role("article").filter(has_text="Getting paid with Stripe")
     expect(card).to_contain_text("Onboarding pending")
-    expect(card).to_contain_text("external_account")
+    expect(card).to_contain_text("Bank account for payouts")
+    expect(card).not_to_contain_text("external_account")
     expect(card).to_have_attribute("hx-trigger", re.compile("every"))
 
     # What an `account.updated` webhook does while the seller watches the page.

@@ -21,7 +21,7 @@ from accounts.stripe_connect import StripeGatewayError
 from catalog.models import Course
 from catalog.money import percent_of
 from catalog.selectors import course_sale_blocker
-from checkout import emails, selectors, stripe_payments
+from checkout import emails, membership_services, selectors, stripe_payments
 from checkout.models import (
     ACCESS_STATUSES,
     Order,
@@ -582,6 +582,9 @@ def _event_object(record: WebhookEvent) -> dict:
 
 def _on_session_completed(record: WebhookEvent) -> None:
     session = _event_object(record)
+    if session.get("mode") in MEMBERSHIP_SESSION_MODES:  # memberships: see membership_services
+        membership_services.membership_session_event(record=record)
+        return
     reference = (session.get("metadata") or {}).get("order_id") or session.get(
         "client_reference_id"
     )
@@ -601,6 +604,9 @@ def _on_session_async_failed(record: WebhookEvent) -> None:
 
 
 def _on_session_expired(record: WebhookEvent) -> None:
+    if _event_object(record).get("mode") in MEMBERSHIP_SESSION_MODES:
+        membership_services.membership_session_event(record=record)
+        return
     order_cancel_expired(session_id=_event_object(record)["id"])
 
 
@@ -641,7 +647,20 @@ WEBHOOK_HANDLERS = {
     "charge.dispute.created": _on_dispute_created,
     "account.updated": _on_account_updated,
     "account.application.deauthorized": _on_account_deauthorized,
+    # --- Memberships (checkout/membership_services.py) ---
+    "invoice.paid": lambda record: membership_services.membership_invoice_event(record=record),
+    "invoice.payment_failed": lambda record: membership_services.membership_invoice_event(
+        record=record
+    ),
+    "customer.subscription.updated": lambda record: (
+        membership_services.membership_subscription_event(record=record)
+    ),
+    "customer.subscription.deleted": lambda record: (
+        membership_services.membership_subscription_event(record=record)
+    ),
 }
+# Checkout Sessions that belong to memberships.
+MEMBERSHIP_SESSION_MODES = ("subscription",)
 
 
 # --- Reconciliation -------------------------------------------------------------------------

@@ -44,6 +44,8 @@ from stripe_sandbox.resources.payments import (
 )
 from stripe_sandbox.routers import SANDBOX_DATABASE
 
+# Days after a failed renewal attempt until the next one is announced (attempts 1, 2, 3).
+RETRY_SCHEDULE_DAYS = (3, 5, 7)
 # Renewals per advance at most, so a clock moved years ahead cannot run away.
 MAX_RENEWALS_PER_ADVANCE = 60
 
@@ -259,6 +261,7 @@ def invoice_create_object(
             }
         )
     total = sum(line["amount"] for line in lines)
+    percent = data.get("application_fee_percent")
     sequence = customer.data.get("next_invoice_sequence") or 1
     store.save_object(customer, next_invoice_sequence=sequence + 1)
     invoice = store.create_object(
@@ -273,6 +276,10 @@ def invoice_create_object(
             "amount_remaining": total,
             "amount_shipping": 0,
             "application": data["application"],
+            # Stripe works the fee out from the subscription's percent when it finalizes.
+            "application_fee_amount": (
+                money.percent_of(total, percent) if percent is not None else None
+            ),
             "attempt_count": 0,
             "attempted": False,
             "auto_advance": True,
@@ -388,7 +395,6 @@ def invoice_pay(
     data = subscription.data
     account = subscription.account
     total = invoice.data["amount_remaining"]
-    percent = data.get("application_fee_percent")
     transfer_data = None
     if data.get("transfer_data"):
         transfer_data = {"destination": data["transfer_data"]["destination"]}
@@ -404,7 +410,7 @@ def invoice_pay(
         description="Subscription creation"
         if invoice.data["billing_reason"] == "subscription_create"
         else "Subscription update",
-        application_fee_amount=money.percent_of(total, percent) if percent is not None else None,
+        application_fee_amount=invoice.data.get("application_fee_amount"),
         transfer_data=transfer_data,
         on_behalf_of=data.get("on_behalf_of"),
     )
@@ -433,8 +439,19 @@ def invoice_pay(
     payments["data"] = [payment_entry, *payments["data"]]
     attempts = invoice.data["attempt_count"] + 1
     if error is not None:
+        # When Stripe would try again (a fixed stand-in for Smart Retries); the sandbox does
+        # not retry by itself: `POST /v1/invoices/{id}/pay` or a new card does.
+        retry_at = (
+            now + RETRY_SCHEDULE_DAYS[attempts - 1] * 86400
+            if attempts <= len(RETRY_SCHEDULE_DAYS)
+            else None
+        )
         previous = store.save_object(
-            invoice, attempt_count=attempts, attempted=True, payments=payments
+            invoice,
+            attempt_count=attempts,
+            attempted=True,
+            payments=payments,
+            next_payment_attempt=retry_at,
         )
         emit_event(
             "invoice.payment_failed",
@@ -446,6 +463,7 @@ def invoice_pay(
     transitions = {**invoice.data["status_transitions"], "paid_at": now}
     previous = store.save_object(
         invoice,
+        next_payment_attempt=None,
         amount_paid=total,
         amount_remaining=0,
         attempt_count=attempts,

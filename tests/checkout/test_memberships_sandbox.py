@@ -11,6 +11,7 @@ from checkout.models import Membership, Order, SaleTotal, WebhookEvent
 from tests.accounts.factories import UserFactory
 from tests.catalog.factories import CourseFactory
 from tests.checkout.sandbox import (
+    advance_subscription,
     deliver_webhooks,
     onboarded_seller,
     submit_hosted_form,
@@ -128,3 +129,146 @@ def test_subscribing_starts_a_membership_and_records_its_first_invoice_as_a_sale
     assert gained == seller_net
     endpoint = "connect" if charge_type == "direct" else "platform"
     assert {e.endpoint for e in WebhookEvent.objects.filter(type="invoice.paid")} == {endpoint}
+
+
+def _post_event(base_url: str, event_type: str, data_object: dict, *, account: str = ""):
+    """Send the app an event as Stripe would (signed), e.g. a late or repeated one."""
+    import uuid
+
+    from tests.checkout.conftest import event_payload, sign
+
+    secret = "whsec_sandbox_connect" if account else "whsec_sandbox_platform"
+    path = "/checkout/webhook/connect/" if account else "/checkout/webhook/"
+    payload = event_payload(
+        event_type, data_object, event_id=f"evt_test_{uuid.uuid4().hex[:20]}", account=account
+    )
+    return requests.post(
+        f"{base_url}{path}",
+        data=payload,
+        headers={"Stripe-Signature": sign(payload, secret), "Content-Type": "application/json"},
+        timeout=10,
+    )
+
+
+def test_a_renewal_extends_the_period_and_is_a_second_sale(stripe_sandbox):
+    membership, course = subscribe(stripe_sandbox=stripe_sandbox)
+    first_end = membership.current_period_end
+
+    advance_subscription(stripe_sandbox, membership.subscription_id)
+    deliver_webhooks()
+
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.ACTIVE
+    assert membership.current_period_end > first_end
+    sales = Order.objects.filter(membership=membership).order_by("id")
+    assert [(s.amount, s.fee_amount) for s in sales] == [(1900, 190), (1900, 190)]
+    assert len({s.invoice_id for s in sales}) == 2
+    totals = SaleTotal.objects.get(seller=membership.seller, course=None)
+    assert (totals.count, totals.gross, totals.fees) == (2, 3800, 380)
+    assert services.sale_totals_rebuild()["corrected"] == 0
+
+
+def test_repeated_and_late_events_change_nothing(stripe_sandbox):
+    membership, course = subscribe(stripe_sandbox=stripe_sandbox)
+    sale = Order.objects.get(membership=membership)
+    mails = len(mail.outbox)
+
+    # The same invoice announced again under a new event id: still one sale, no new email.
+    response = _post_event(stripe_sandbox, "invoice.paid", {"id": sale.invoice_id})
+    assert response.status_code == 200
+    assert Order.objects.filter(membership=membership).count() == 1
+    assert len(mail.outbox) == mails
+
+    stripe_client().v1.subscriptions.cancel(membership.subscription_id)
+    deliver_webhooks()
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELED
+    assert not services.selectors.course_access_allowed(course=course, user=membership.buyer)
+
+    # An `updated` event from before the deletion, arriving late, does not bring it back.
+    response = _post_event(
+        stripe_sandbox,
+        "customer.subscription.updated",
+        {"id": membership.subscription_id, "object": "subscription", "status": "active"},
+    )
+    assert response.status_code == 200
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELED
+
+
+def test_a_failed_renewal_is_past_due_with_grace_then_ends(stripe_sandbox, settings):
+    membership, course = subscribe(stripe_sandbox=stripe_sandbox, card=CARD_FAILS_ON_RENEWAL)
+    mail.outbox.clear()
+
+    advance_subscription(stripe_sandbox, membership.subscription_id)
+    deliver_webhooks()
+
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.PAST_DUE
+    assert membership.past_due_since is not None
+    assert Order.objects.filter(membership=membership).count() == 1  # no sale for the failure
+    # Within the grace period the courses stay open.
+    assert services.selectors.course_access_allowed(course=course, user=membership.buyer)
+    [notice] = mail.outbox
+    assert notice.to == [membership.buyer.email]
+    assert "Update your card" in notice.body or "update your card" in notice.body.lower()
+    assert f"{settings.MEMBERSHIP_GRACE_DAYS} days" in notice.body
+
+    # After the grace period access stops, even before Stripe gives up.
+    Membership.objects.filter(pk=membership.pk).update(
+        past_due_since=membership.past_due_since - membership_selectors.membership_grace_period()
+    )
+    assert not services.selectors.course_access_allowed(course=course, user=membership.buyer)
+
+    # Stripe ends the subscription when its retries run out.
+    stripe_client().v1.subscriptions.cancel(membership.subscription_id)
+    deliver_webhooks()
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELED
+    assert membership.ended_at is not None
+
+
+def test_cancel_keeps_access_until_the_period_ends_and_resume_takes_it_back(stripe_sandbox):
+    membership, course = subscribe(stripe_sandbox=stripe_sandbox)
+    client = stripe_client()
+
+    membership = membership_services.membership_cancel_set(membership=membership, cancel=True)
+    assert membership.cancel_at_period_end is True
+    assert client.v1.subscriptions.retrieve(membership.subscription_id).cancel_at_period_end
+    deliver_webhooks()
+    assert services.selectors.course_access_allowed(course=course, user=membership.buyer)
+
+    membership = membership_services.membership_cancel_set(membership=membership, cancel=False)
+    assert not client.v1.subscriptions.retrieve(membership.subscription_id).cancel_at_period_end
+    membership_services.membership_cancel_set(membership=membership, cancel=True)
+
+    advance_subscription(stripe_sandbox, membership.subscription_id)
+    deliver_webhooks()
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELED
+    assert not services.selectors.course_access_allowed(course=course, user=membership.buyer)
+    assert Order.objects.filter(membership=membership).count() == 1  # nothing charged again
+
+
+def test_a_double_click_opens_one_checkout_and_a_member_cannot_subscribe_again(stripe_sandbox):
+    seller = onboarded_seller(account_type="express", base_url=stripe_sandbox)
+    offer = membership_services.membership_offer_save(
+        seller=seller, currency="usd", monthly_amount=1900, yearly_amount=19000
+    )
+    buyer = UserFactory()
+
+    first = membership_services.membership_checkout_start(
+        buyer=buyer, offer=offer, interval="month"
+    )
+    second = membership_services.membership_checkout_start(
+        buyer=buyer, offer=offer, interval="month"
+    )
+    assert second.pk == first.pk and second.checkout_session_id == first.checkout_session_id
+    assert Membership.objects.filter(buyer=buyer).count() == 1
+    with pytest.raises(membership_services.MembershipError):
+        membership_services.membership_checkout_start(buyer=seller, offer=offer, interval="month")
+
+    pay(first)
+    deliver_webhooks()
+    with pytest.raises(membership_services.AlreadyMember):
+        membership_services.membership_checkout_start(buyer=buyer, offer=offer, interval="year")

@@ -5,7 +5,7 @@ The access rule lives here once: an active membership, or one whose renewal fail
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -133,14 +133,50 @@ def membership_get_by_session(*, buyer: User, session_id: str) -> Membership | N
     )
 
 
-def membership_list_for_buyer(*, buyer: User) -> QuerySet[Membership]:
+@dataclass(frozen=True)
+class MembershipRow:
+    """One membership on the buyer's purchases page, with what may be done to it."""
+
+    membership: Membership
+    has_access: bool
+    grace_ends_at: datetime | None  # past due: when access stops unless the card is fixed
+    can_cancel: bool
+    can_resume: bool
+    can_update_card: bool
+
+
+def membership_list_for_buyer(*, buyer: User) -> list[MembershipRow]:
     """A buyer's memberships worth showing: every one that was ever paid for."""
-    return (
+    memberships = (
         Membership.objects.filter(buyer=buyer)
         .exclude(status__in=[Membership.Status.PENDING, Membership.Status.ABANDONED])
         .select_related("seller")
         .order_by("-created_at", "-id")
     )
+    with_access = set(
+        Membership.objects.filter(buyer=buyer)
+        .filter(membership_access_q())
+        .values_list("pk", flat=True)
+    )
+    rows = []
+    for membership in memberships:
+        is_open = membership.status in OPEN_STATUSES and bool(membership.subscription_id)
+        past_due = membership.status == Membership.Status.PAST_DUE
+        rows.append(
+            MembershipRow(
+                membership=membership,
+                has_access=membership.pk in with_access,
+                grace_ends_at=(
+                    membership.past_due_since + membership_grace_period()
+                    if past_due and membership.past_due_since
+                    else None
+                ),
+                can_cancel=is_open and not membership.cancel_at_period_end,
+                can_resume=is_open and membership.cancel_at_period_end,
+                can_update_card=is_open and past_due,
+            )
+        )
+    return rows
 
 
 def membership_list_to_reconcile() -> QuerySet[Membership]:

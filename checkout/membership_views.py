@@ -119,6 +119,24 @@ def membership_success(request):
 
 
 @login_required
+@require_GET
+def membership_courses(request, pk: int):
+    """The member's way in: the seller's courses this membership opens."""
+    membership = membership_selectors.membership_get_for_buyer(buyer=request.user, pk=pk)
+    if membership is None:
+        raise Http404("No such membership.")
+    return render(
+        request,
+        "checkout/membership_success.html",
+        {
+            "membership": membership,
+            "has_access": membership_selectors.membership_grants_access(membership=membership),
+            "courses": membership_selectors.membership_courses(seller=membership.seller),
+        },
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def membership_cancel(request, pk: int, cancel: bool = True):
     """Cancel at period end (or resume): a confirmation page, then the POST that does it."""

@@ -22,6 +22,7 @@ urlpatterns += [
         name="membership-subscribe",
     ),
     path("memberships/welcome/", membership_views.membership_success, name="membership-success"),
+    path("memberships/<int:pk>/", membership_views.membership_courses, name="membership-courses"),
     path(
         "memberships/<int:pk>/cancel/",
         membership_views.membership_cancel,

@@ -13,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
+from checkout.membership_selectors import membership_list_for_buyer
 from dashboards.charts import revenue_bar_chart
 from dashboards.exports import sale_csv_lines
 from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
@@ -243,6 +244,7 @@ def purchases(request):
     if _wants_fragment(request):
         return _render(request, "dashboards/purchases.html#purchases-table", context, zone=zone)
     context["totals"] = purchase_totals_for_buyer(buyer=buyer)
+    context["memberships"] = membership_list_for_buyer(buyer=buyer)
     return _render(request, "dashboards/purchases.html", context, zone=zone)
 
 

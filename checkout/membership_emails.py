@@ -21,7 +21,8 @@ def membership_email_message(*, membership: Membership, kind: str) -> EmailMulti
         raise ValueError(f"Unknown membership email kind {kind!r}")
     context = {
         "membership": membership,
-        "update_card_url": settings.SITE_URL + reverse("dashboards:purchases"),
+        "update_card_url": settings.SITE_URL
+        + reverse("checkout:membership-update-card", kwargs={"pk": membership.pk}),
         "purchases_url": settings.SITE_URL + reverse("dashboards:purchases"),
         "grace_days": settings.MEMBERSHIP_GRACE_DAYS,
     }

@@ -421,6 +421,71 @@ def membership_cancel_set(*, membership: Membership, cancel: bool) -> Membership
     return _membership_apply(membership_id=membership.pk, state=state)
 
 
+# --- Updating the card -----------------------------------------------------------------------
+# Checkout in `setup` mode rather than the Billing Portal: it is the same hosted Checkout the
+# app already uses on both account types, needs no portal configuration on every connected
+# account (direct charges keep the customer there), and does only this one thing, while
+# cancel and resume stay on our own pages with our confirmation step.
+
+
+def membership_card_update_start(*, membership: Membership) -> str:
+    """A hosted page where a past-due member saves a new card; returns its URL."""
+    if membership.status != Membership.Status.PAST_DUE or not membership.customer_id:
+        raise MembershipError("This membership has no failed payment to fix.")
+    session = stripe_payments.membership_card_session_create(
+        membership_id=membership.pk,
+        # A double click within the same minute gets the same page back.
+        attempt=int(timezone.now().timestamp()) // 60,
+        customer_id=membership.customer_id,
+        currency=membership.currency,
+        stripe_account_id=membership_api_account(membership=membership),
+        success_url=_absolute(
+            reverse("checkout:membership-card-updated", kwargs={"pk": membership.pk})
+        )
+        + SUCCESS_QUERY,
+        cancel_url=_absolute(reverse("dashboards:purchases")),
+    )
+    return session.url
+
+
+def membership_card_updated(
+    *, membership_id: int, session_id: str, stripe_account_id: str
+) -> Membership | None:
+    """The member saved a card: make it the subscription's card and retry the open invoice
+    now. Safe to run twice (success page and webhook): a paid invoice is not paid again."""
+    membership = Membership.objects.filter(pk=membership_id).first()
+    if (
+        membership is None
+        or not membership.subscription_id
+        or membership_api_account(membership=membership) != stripe_account_id
+    ):
+        return None
+    payment_method_id = stripe_payments.setup_session_payment_method(
+        session_id=session_id, stripe_account_id=stripe_account_id
+    )
+    if not payment_method_id:
+        return membership
+    state = stripe_payments.subscription_payment_method_set(
+        subscription_id=membership.subscription_id,
+        payment_method_id=payment_method_id,
+        stripe_account_id=stripe_account_id,
+    )
+    if state.status in ("past_due", "unpaid") and state.latest_invoice_id:
+        invoice = stripe_payments.invoice_retrieve(
+            invoice_id=state.latest_invoice_id, stripe_account_id=stripe_account_id
+        )
+        if invoice.status == "open":
+            stripe_payments.invoice_pay(
+                invoice_id=invoice.id,
+                payment_method_id=payment_method_id,
+                stripe_account_id=stripe_account_id,
+            )
+            membership_invoice_paid(invoice_id=invoice.id, stripe_account_id=stripe_account_id)
+    return membership_sync(
+        subscription_id=membership.subscription_id, stripe_account_id=stripe_account_id
+    )
+
+
 # --- Reconciliation -------------------------------------------------------------------------
 
 
@@ -468,6 +533,15 @@ def _event_object(record) -> dict:
 
 def membership_session_event(*, record) -> None:
     session = _event_object(record)
+    if session.get("mode") == "setup":
+        reference = (session.get("metadata") or {}).get("membership_id", "")
+        if str(reference).isdigit() and record.type == "checkout.session.completed":
+            membership_card_updated(
+                membership_id=int(reference),
+                session_id=session["id"],
+                stripe_account_id=record.account,
+            )
+        return
     membership_session_completed(session_id=session["id"], stripe_account_id=record.account)
 
 

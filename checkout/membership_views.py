@@ -164,3 +164,51 @@ def membership_cancel(request, pk: int, cancel: bool = True):
         "checkout/membership_cancel.html",
         {"membership": membership, "cancel": cancel, "error": error},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def membership_update_card(request, pk: int):
+    """The link in the failed-payment email: a page that explains, then Stripe's card page."""
+    membership = membership_selectors.membership_get_for_buyer(buyer=request.user, pk=pk)
+    if membership is None:
+        raise Http404("No such membership.")
+    error = ""
+    if request.method == "POST":
+        try:
+            url = membership_services.membership_card_update_start(membership=membership)
+        except (membership_services.MembershipError, StripeGatewayError) as failure:
+            error = failure.user_message
+        else:
+            return _go(request, url)
+    return render(
+        request,
+        "checkout/membership_update_card.html",
+        {"membership": membership, "error": error},
+    )
+
+
+@login_required
+@require_GET
+def membership_card_updated(request, pk: int):
+    """Where the card page returns: use the card now and say whether the payment went through."""
+    membership = membership_selectors.membership_get_for_buyer(buyer=request.user, pk=pk)
+    if membership is None:
+        raise Http404("No such membership.")
+    try:
+        membership_services.membership_card_updated(
+            membership_id=membership.pk,
+            session_id=request.GET.get("session_id", ""),
+            stripe_account_id=membership_services.membership_api_account(membership=membership),
+        )
+    except StripeGatewayError as error:
+        messages.error(
+            request, f"Your card was saved, but the payment failed: {error.user_message}"
+        )
+    else:
+        membership.refresh_from_db()
+        if membership.status == membership.Status.ACTIVE:
+            messages.success(request, "Your card was updated and the payment went through.")
+        else:
+            messages.info(request, "Your card was saved. We will use it for the next attempt.")
+    return _go(request, reverse("dashboards:purchases"))

@@ -659,8 +659,8 @@ WEBHOOK_HANDLERS = {
         membership_services.membership_subscription_event(record=record)
     ),
 }
-# Checkout Sessions that belong to memberships.
-MEMBERSHIP_SESSION_MODES = ("subscription",)
+# Checkout Sessions that belong to memberships (subscribing; updating a card).
+MEMBERSHIP_SESSION_MODES = ("subscription", "setup")
 
 
 # --- Reconciliation -------------------------------------------------------------------------

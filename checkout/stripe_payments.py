@@ -608,3 +608,84 @@ def invoice_retrieve(*, invoice_id: str, stripe_account_id: str) -> InvoiceState
         amount_refunded=charge.get("amount_refunded") or 0,
         next_payment_attempt=_timestamp(invoice.get("next_payment_attempt")),
     )
+
+
+def membership_card_session_create(
+    *,
+    membership_id: int,
+    attempt: int,
+    customer_id: str,
+    currency: str,
+    stripe_account_id: str,
+    success_url: str,
+    cancel_url: str,
+) -> MembershipCheckout:
+    """A `setup` mode Checkout page where a member saves a new card (nothing is charged).
+
+    https://docs.stripe.com/payments/checkout/subscriptions/update-payment-details
+    """
+    reference = str(membership_id)
+    session = _call(
+        "card update session create",
+        stripe_client().v1.checkout.sessions.create,
+        params={
+            "mode": "setup",
+            "currency": currency,
+            "customer": customer_id,
+            "metadata": {"membership_id": reference},
+            "setup_intent_data": {"metadata": {"membership_id": reference}},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        },
+        options=_options(
+            stripe_account_id=stripe_account_id,
+            idempotency_key=f"membership-{membership_id}-card-{attempt}",
+        ),
+    )
+    return _membership_checkout_from_stripe(session)
+
+
+def setup_session_payment_method(*, session_id: str, stripe_account_id: str) -> str:
+    """The card a completed setup session saved; "" while it is not complete."""
+    session = _call(
+        "setup session retrieve",
+        stripe_client().v1.checkout.sessions.retrieve,
+        session_id,
+        params={"expand": ["setup_intent"]},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    intent = session.get("setup_intent")
+    if session.get("status") != "complete" or not isinstance(intent, dict):
+        return ""
+    if intent.get("status") != "succeeded":
+        return ""
+    return _id_of(intent.get("payment_method"))
+
+
+def subscription_payment_method_set(
+    *, subscription_id: str, payment_method_id: str, stripe_account_id: str
+) -> SubscriptionState:
+    subscription = _call(
+        "subscription update",
+        stripe_client().v1.subscriptions.update,
+        subscription_id,
+        params={"default_payment_method": payment_method_id},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return _subscription_from_stripe(subscription)
+
+
+def invoice_pay(*, invoice_id: str, payment_method_id: str, stripe_account_id: str) -> str:
+    """Retry an open invoice now with the subscription's card; returns the invoice's status.
+    A decline is a `StripeGatewayError` with the card's message."""
+    invoice = _call(
+        "invoice pay",
+        stripe_client().v1.invoices.pay,
+        invoice_id,
+        options=_options(
+            stripe_account_id=stripe_account_id,
+            # Per card: a retry with the same card replays, a new card is a new attempt.
+            idempotency_key=f"invoice-{invoice_id}-pay-{payment_method_id}",
+        ),
+    )
+    return invoice.get("status") or ""

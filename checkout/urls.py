@@ -30,6 +30,16 @@ urlpatterns += [
         name="membership-cancel",
     ),
     path(
+        "memberships/<int:pk>/card/",
+        membership_views.membership_update_card,
+        name="membership-update-card",
+    ),
+    path(
+        "memberships/<int:pk>/card/done/",
+        membership_views.membership_card_updated,
+        name="membership-card-updated",
+    ),
+    path(
         "memberships/<int:pk>/resume/",
         membership_views.membership_cancel,
         {"cancel": False},

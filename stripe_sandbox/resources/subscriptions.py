@@ -598,12 +598,18 @@ def subscription_list(request: ApiRequest) -> dict:
 def subscription_update(request: ApiRequest) -> dict:
     subscription = _subscription(request)
     params = request.params
-    supported = {"cancel_at_period_end", "metadata", "description", "expand"}
+    supported = {
+        "cancel_at_period_end",
+        "default_payment_method",
+        "metadata",
+        "description",
+        "expand",
+    }
     unsupported = sorted(set(params) - supported)
     if unsupported:
         raise InvalidRequestError(
             f"The sandbox cannot update `{unsupported[0]}` on a subscription yet; it supports "
-            "cancel_at_period_end, metadata and description.",
+            "cancel_at_period_end, default_payment_method, metadata and description.",
             param=unsupported[0],
         )
     if subscription.data["status"] == "canceled":
@@ -618,6 +624,20 @@ def subscription_update(request: ApiRequest) -> dict:
         )["metadata"]
     if "description" in params:
         changes["description"] = params["description"] or None
+    if params.get("default_payment_method"):
+        method = store.get_object(
+            "payment_method",
+            params["default_payment_method"],
+            account=request.account,
+            param="default_payment_method",
+        )
+        if method.data.get("customer") != subscription.data["customer"]:
+            raise InvalidRequestError(
+                "The customer does not have a payment method with the ID "
+                f"{method.id}. The payment method must be attached to the customer.",
+                param="default_payment_method",
+            )
+        changes["default_payment_method"] = method.id
     if "cancel_at_period_end" in params:
         flag = bool(params["cancel_at_period_end"])
         changes["cancel_at_period_end"] = flag

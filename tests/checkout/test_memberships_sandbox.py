@@ -272,3 +272,45 @@ def test_a_double_click_opens_one_checkout_and_a_member_cannot_subscribe_again(s
     deliver_webhooks()
     with pytest.raises(membership_services.AlreadyMember):
         membership_services.membership_checkout_start(buyer=buyer, offer=offer, interval="year")
+
+
+def test_a_new_card_pays_the_failed_renewal_and_reactivates_the_membership(stripe_sandbox):
+    membership, course = subscribe(stripe_sandbox=stripe_sandbox, card=CARD_FAILS_ON_RENEWAL)
+    advance_subscription(stripe_sandbox, membership.subscription_id)
+    deliver_webhooks()
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.PAST_DUE
+    url = membership_services.membership_card_update_start(membership=membership)
+    page = requests.get(url, timeout=10)
+    assert "Save a card" in page.text and "Nothing is charged now" in page.text
+
+    # A card that declines at once is refused on the page; nothing changes.
+    refused = submit_hosted_form(
+        requests.Session(),
+        url,
+        card_number="4000000000000002",
+        card_expiry="12 / 34",
+        card_cvc="123",
+        card_name="Bea Buyer",
+        email=membership.buyer.email,
+    )
+    assert "declined" in refused.text
+    submit_hosted_form(
+        requests.Session(),
+        url,
+        card_number=CARD_OK,
+        card_expiry="12 / 34",
+        card_cvc="123",
+        card_name="Bea Buyer",
+        email=membership.buyer.email,
+    )
+    deliver_webhooks()
+
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.ACTIVE
+    assert membership.past_due_since is None
+    subscription = stripe_client().v1.subscriptions.retrieve(membership.subscription_id)
+    assert subscription.status == "active"
+    sales = Order.objects.filter(membership=membership).order_by("id")
+    assert [s.amount for s in sales] == [1900, 1900]  # the failed renewal, now paid, is a sale
+    assert services.selectors.course_access_allowed(course=course, user=membership.buyer)

@@ -308,9 +308,15 @@ def _daily_series(sales: QuerySet[Order], period: Period, today: dt.date) -> lis
     ]
 
 
+# Membership invoices are orders without a course; the per-course table names them so.
+MEMBERSHIP_ROW_TITLE = "Membership"
+SALE_KIND_ONE_OFF = "one_off"
+SALE_KIND_MEMBERSHIP = "membership"
+
+
 @dataclass(frozen=True)
 class CourseTotals:
-    course_id: int
+    course_id: int | None
     title: str
     currency: str
     count: int
@@ -356,7 +362,7 @@ def _course_totals(rows) -> list[CourseTotals]:
     return [
         CourseTotals(
             course_id=row["course_id"],
-            title=row["course__title"],
+            title=row["course__title"] or MEMBERSHIP_ROW_TITLE,  # memberships have no course
             currency=row["currency"],
             count=row["count"],
             gross=row["gross"],
@@ -378,11 +384,14 @@ class SaleFilters:
     date_to: dt.date | None = None
     search: str = ""
     sort: str = DEFAULT_SALE_SORT
+    kind: str = ""  # "one_off", "membership" or "" for both
 
 
 def _filtered(sales: QuerySet[Order], filters: SaleFilters) -> QuerySet[Order]:
     if filters.course_id:
         sales = sales.filter(course_id=filters.course_id)
+    if filters.kind:  # memberships: an invoice's sale is an order linked to its membership
+        sales = sales.filter(membership__isnull=filters.kind != SALE_KIND_MEMBERSHIP)
     if filters.status:
         sales = sales.filter(status=filters.status)
     if filters.date_from:

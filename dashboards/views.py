@@ -17,6 +17,10 @@ from checkout.membership_selectors import membership_list_for_buyer
 from dashboards.charts import revenue_bar_chart
 from dashboards.exports import sale_csv_lines
 from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
+from dashboards.membership_selectors import (
+    membership_figures_for_platform,
+    membership_figures_for_seller,
+)
 from dashboards.periods import zone_for
 from dashboards.selectors import (
     SALES_PER_PAGE,
@@ -171,6 +175,7 @@ def sales(request):
         kpis=sale_kpis_for_seller(seller=seller, period=period),
         charts=[(revenue_bar_chart(series=one), one) for one in series],
         course_totals=sale_totals_by_course_for_seller(seller=seller, period=period),
+        membership_figures=membership_figures_for_seller(seller=seller, period=period),
         since=_micros(sale_latest_paid_at_for_seller(seller=seller)),
         poll_seconds=getattr(settings, "DASHBOARD_POLL_SECONDS", 15),
     )
@@ -282,5 +287,6 @@ def platform(request):
         "refund_totals": platform_refund_totals(period=period),
         "dispute_totals": platform_dispute_totals(),
         "recent_disputes": platform_recent_disputes(),
+        "membership_figures": membership_figures_for_platform(period=period),
     }
     return _render(request, "dashboards/platform.html", context, zone=zone)

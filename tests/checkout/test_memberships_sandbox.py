@@ -314,3 +314,38 @@ def test_a_new_card_pays_the_failed_renewal_and_reactivates_the_membership(strip
     sales = Order.objects.filter(membership=membership).order_by("id")
     assert [s.amount for s in sales] == [1900, 1900]  # the failed renewal, now paid, is a sale
     assert services.selectors.course_access_allowed(course=course, user=membership.buyer)
+
+
+@pytest.mark.parametrize(
+    ("account_type", "seller_gives_back"),
+    [("standard", 1900 - 190), ("express", 1900 - 190)],
+)
+def test_refunding_a_membership_invoice_takes_the_money_back_like_an_order(
+    stripe_sandbox, account_type, seller_gives_back
+):
+    membership, course = subscribe(stripe_sandbox=stripe_sandbox, account_type=account_type)
+    sale = Order.objects.get(membership=membership)
+    client = stripe_client()
+    on_seller = {"stripe_account": membership.stripe_account_id}
+
+    def seller_usd() -> int:
+        balance = client.v1.balance.retrieve(options=on_seller).available
+        return sum(b.amount for b in balance if b.currency == "usd")
+
+    before = seller_usd()
+    services.order_refund(order_id=sale.pk, amount=1900, requested_by=membership.seller)
+    deliver_webhooks()
+
+    sale.refresh_from_db()
+    assert (sale.status, sale.refunded_amount) == (Order.Status.REFUNDED, 1900)
+    # Direct: refunded from the seller's account, the fee returned; destination: the transfer
+    # reversed and the fee returned. Either way the seller gives back price minus fee.
+    assert before - seller_usd() == seller_gives_back
+    fee = client.v1.application_fees.retrieve(sale.application_fee_id)
+    assert fee.amount_refunded == 190
+    totals = SaleTotal.objects.get(seller=membership.seller, course=None)
+    assert (totals.count, totals.gross, totals.refunds) == (1, 1900, 1900)
+    assert services.sale_totals_rebuild()["corrected"] == 0
+    # A refunded invoice does not end the membership: the subscription decides that.
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.ACTIVE

@@ -495,26 +495,27 @@ def memberships_reconcile() -> dict[str, int]:
     counts = {"checked": 0, "errors": 0}
     for membership in membership_selectors.membership_list_to_reconcile():
         try:
+            account = membership_api_account(membership=membership)
             if membership.subscription_id:
-                state = membership_sync(
-                    subscription_id=membership.subscription_id,
-                    stripe_account_id=membership_api_account(membership=membership),
+                state = stripe_payments.subscription_retrieve(
+                    subscription_id=membership.subscription_id, stripe_account_id=account
                 )
-                if state is not None:
+                if state.latest_invoice_id:
+                    # Records the sale if the invoice is paid and no webhook said so.
+                    membership_invoice_paid(
+                        invoice_id=state.latest_invoice_id, stripe_account_id=account
+                    )
+                _membership_apply(membership_id=membership.pk, state=state)
+            elif membership.checkout_session_id:
+                completed = membership_session_completed(
+                    session_id=membership.checkout_session_id, stripe_account_id=account
+                )
+                if completed is not None and completed.subscription_id:
                     latest = stripe_payments.subscription_retrieve(
-                        subscription_id=membership.subscription_id,
-                        stripe_account_id=membership_api_account(membership=membership),
+                        subscription_id=completed.subscription_id, stripe_account_id=account
                     ).latest_invoice_id
                     if latest:
-                        membership_invoice_paid(
-                            invoice_id=latest,
-                            stripe_account_id=membership_api_account(membership=membership),
-                        )
-            elif membership.checkout_session_id:
-                membership_session_completed(
-                    session_id=membership.checkout_session_id,
-                    stripe_account_id=membership_api_account(membership=membership),
-                )
+                        membership_invoice_paid(invoice_id=latest, stripe_account_id=account)
         except StripeGatewayError:
             logger.warning("Reconciling membership %s failed", membership.pk, exc_info=True)
             counts["errors"] += 1

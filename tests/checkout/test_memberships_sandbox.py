@@ -349,3 +349,29 @@ def test_refunding_a_membership_invoice_takes_the_money_back_like_an_order(
     # A refunded invoice does not end the membership: the subscription decides that.
     membership.refresh_from_db()
     assert membership.status == Membership.Status.ACTIVE
+
+
+def test_reconcile_repairs_a_membership_whose_webhooks_never_came(stripe_sandbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    seller = onboarded_seller(account_type="express", base_url=stripe_sandbox)
+    offer = membership_services.membership_offer_save(
+        seller=seller, currency="usd", monthly_amount=1900, yearly_amount=None
+    )
+    membership = membership_services.membership_checkout_start(
+        buyer=UserFactory(), offer=offer, interval="month"
+    )
+    pay(membership)  # no webhook is delivered
+
+    out = StringIO()
+    call_command("reconcile_memberships", stdout=out)
+
+    assert "1 checked, 0 could not be checked" in out.getvalue()
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.ACTIVE
+    assert Order.objects.filter(membership=membership, amount=1900).count() == 1
+    # Webhooks arriving afterwards change nothing.
+    deliver_webhooks()
+    assert Order.objects.filter(membership=membership).count() == 1

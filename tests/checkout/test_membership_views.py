@@ -263,3 +263,24 @@ def test_a_membership_opens_only_its_sellers_published_courses_while_it_lasts(cl
 
     Membership.objects.filter(pk=membership.pk).update(status=Membership.Status.CANCELED)
     assert client.get(content).status_code == 302
+
+
+def test_a_membership_invoice_is_listed_with_its_receipt_among_purchases(client, offer):
+    from tests.dashboards.factories import SaleFactory
+
+    buyer = UserFactory()
+    membership = _member(offer, buyer)
+    sale = SaleFactory(
+        course=None,
+        seller=offer.seller,
+        buyer=buyer,
+        membership=membership,
+        invoice_id="in_test9",
+        amount=1900,
+        currency="usd",
+    )
+    client.force_login(buyer)
+    page = client.get(reverse("dashboards:purchases")).content.decode()
+    assert "Sally Seller&#x27;s membership" in page
+    receipt = client.get(reverse("dashboards:purchase-receipt", args=[sale.pk])).content.decode()
+    assert "Sally Seller&#x27;s membership" in receipt and "$19.00" in receipt

@@ -375,3 +375,27 @@ def test_reconcile_repairs_a_membership_whose_webhooks_never_came(stripe_sandbox
     # Webhooks arriving afterwards change nothing.
     deliver_webhooks()
     assert Order.objects.filter(membership=membership).count() == 1
+
+
+def test_an_offer_saved_without_stripe_gets_its_prices_at_the_first_subscribe(stripe_sandbox):
+    """The demo data saves the offer while no sandbox is serving; Subscribe makes the prices."""
+    from checkout.models import MembershipOffer
+
+    seller = onboarded_seller(account_type="standard", base_url=stripe_sandbox)
+    offer = MembershipOffer.objects.create(
+        seller=seller, currency="usd", monthly_amount=1900, yearly_amount=19000
+    )
+    membership = membership_services.membership_checkout_start(
+        buyer=UserFactory(), offer=offer, interval="year"
+    )
+    offer.refresh_from_db()
+    assert offer.charge_type == "direct"
+    assert offer.stripe_account_id == seller.stripe_account.stripe_account_id
+    price = stripe_client().v1.prices.retrieve(
+        offer.yearly_price_id, options={"stripe_account": offer.stripe_account_id}
+    )
+    assert (price.unit_amount, price.recurring.interval) == (19000, "year")
+    assert membership.price_id == offer.yearly_price_id
+    pay(membership)
+    deliver_webhooks()
+    assert Order.objects.get(membership=membership).amount == 19000

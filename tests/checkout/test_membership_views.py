@@ -284,3 +284,19 @@ def test_a_membership_invoice_is_listed_with_its_receipt_among_purchases(client,
     assert "Sally Seller&#x27;s membership" in page
     receipt = client.get(reverse("dashboards:purchase-receipt", args=[sale.pk])).content.decode()
     assert "Sally Seller&#x27;s membership" in receipt and "$19.00" in receipt
+
+
+def test_staff_set_the_membership_fee_in_the_admin_and_new_members_pay_it(
+    client, offer, staff_user, session_calls
+):
+    client.force_login(staff_user)
+    url = reverse("admin:checkout_membershipoffer_change", args=[offer.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"platform_fee_percent": "15.00"})
+    assert response.status_code == 302
+    offer.refresh_from_db()
+    assert offer.platform_fee_percent == 15
+
+    client.force_login(UserFactory())
+    client.post(reverse("checkout:membership-subscribe", args=[offer.pk]), {"interval": "month"})
+    assert session_calls[0]["fee_percent"] == "15.00"

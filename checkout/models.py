@@ -108,6 +108,12 @@ class Order(models.Model):
             models.Index(fields=["seller", "amount", "id"], name="order_seller_amount"),
             # Buyer email search: the matching buyers' sales of one seller.
             models.Index(fields=["seller", "buyer", "paid_at"], name="order_seller_buyer"),
+            # The sales table filtered to membership invoices reads only those.
+            models.Index(
+                fields=["seller", "paid_at"],
+                condition=models.Q(membership__isnull=False),
+                name="order_seller_membership_paid",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -522,6 +522,9 @@ def subscription_advance(subscription: SandboxObject) -> SandboxObject | None:
         raise InvalidRequestError(
             f"A subscription with status {data['status']!r} cannot move to its next period."
         )
+    failed = _open_renewal(subscription)
+    if failed is not None:
+        return subscription_retry(subscription, failed)
     _, period_end = _period(data)
     if data["cancel_at_period_end"]:
         previous = store.save_object(
@@ -553,17 +556,72 @@ def subscription_advance(subscription: SandboxObject) -> SandboxObject | None:
     return invoice
 
 
-def subscriptions_due(clock: SandboxObject) -> list[SandboxObject]:
-    return [
-        row
-        for row in store.objects().filter(
-            object_type="subscription",
-            account=clock.account,
-            data__test_clock=clock.id,
-            data__status__in=["active", "past_due", "trialing"],
+def _open_renewal(subscription: SandboxObject) -> SandboxObject | None:
+    """A past-due subscription's failed invoice, still waiting for its next attempt."""
+    if subscription.data["status"] != "past_due" or not subscription.data["latest_invoice"]:
+        return None
+    invoice = store.find_object(
+        "invoice", subscription.data["latest_invoice"], account=subscription.account
+    )
+    if invoice is None or invoice.data["status"] != "open":
+        return None
+    return invoice
+
+
+def subscription_retry(subscription: SandboxObject, invoice: SandboxObject) -> SandboxObject:
+    """Stripe's next automatic attempt at a failed renewal: paid -> active again; declined
+    again -> the next attempt is scheduled, and after the last one the subscription is
+    canceled (Stripe's default "cancel the subscription if all retries fail")."""
+    account = subscription.account
+    error = invoice_pay(invoice, subscription, off_session=True)
+    if error is None:
+        previous = store.save_object(subscription, status="active")
+        emit_event(
+            "customer.subscription.updated",
+            subscription.data,
+            account=account,
+            previous_attributes=previous,
         )
-        if _period(row.data)[1] <= clock.data["frozen_time"]
-    ]
+    elif invoice.data["next_payment_attempt"] is None:
+        now = clock_now(subscription.data["test_clock"], account)
+        previous = store.save_object(
+            subscription,
+            status="canceled",
+            canceled_at=now,
+            ended_at=now,
+            cancellation_details={
+                "comment": None,
+                "feedback": None,
+                "reason": "payment_failed",
+            },
+        )
+        emit_event(
+            "customer.subscription.deleted",
+            subscription.data,
+            account=account,
+            previous_attributes=previous,
+        )
+    return invoice
+
+
+def subscriptions_due(clock: SandboxObject) -> list[SandboxObject]:
+    """Subscriptions of the clock's customers with something due at its time: a renewal at
+    period end, or the next attempt at a failed renewal."""
+    due = []
+    for row in store.objects().filter(
+        object_type="subscription",
+        account=clock.account,
+        data__test_clock=clock.id,
+        data__status__in=["active", "past_due", "trialing"],
+    ):
+        failed = _open_renewal(row)
+        if failed is not None:
+            attempt_at = failed.data["next_payment_attempt"]
+            if attempt_at is not None and attempt_at <= clock.data["frozen_time"]:
+                due.append(row)
+        elif _period(row.data)[1] <= clock.data["frozen_time"]:
+            due.append(row)
+    return due
 
 
 # --- API ---------------------------------------------------------------------------------

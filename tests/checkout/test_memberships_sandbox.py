@@ -220,12 +220,16 @@ def test_a_failed_renewal_is_past_due_with_grace_then_ends(stripe_sandbox, setti
     )
     assert not services.selectors.course_access_allowed(course=course, user=membership.buyer)
 
-    # Stripe ends the subscription when its retries run out.
-    stripe_client().v1.subscriptions.cancel(membership.subscription_id)
+    # Stripe retries on its schedule (the inspector's "Retry failed payment"); when the last
+    # attempt fails it ends the subscription. The buyer was emailed once for the invoice.
+    for _ in range(3):
+        advance_subscription(stripe_sandbox, membership.subscription_id)
     deliver_webhooks()
     membership.refresh_from_db()
     assert membership.status == Membership.Status.CANCELED
     assert membership.ended_at is not None
+    assert len(mail.outbox) == 1
+    assert Order.objects.filter(membership=membership).count() == 1
 
 
 def test_cancel_keeps_access_until_the_period_ends_and_resume_takes_it_back(stripe_sandbox):

@@ -328,3 +328,37 @@ def test_a_subscription_takes_only_its_customers_card_as_default(sdk):
             session.subscription,
             params={"default_payment_method": foreign.setup_intent.payment_method},
         )
+
+
+def test_a_failed_renewal_is_retried_on_schedule_then_the_subscription_is_canceled(sdk, receiver):
+    clock, customer = _clock_customer(sdk)
+    _, session = _subscribe(sdk, customer=customer.id, card=CARD_FAILS_ON_RENEWAL)
+    subscription = sdk.v1.subscriptions.retrieve(session.subscription)
+    _advance_past_period(sdk, clock, subscription)
+    failed = sdk.v1.invoices.retrieve(sdk.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    first_retry = failed.next_payment_attempt
+    assert first_retry == failed.created + 3 * 86400
+
+    # Just before the retry nothing happens; at it, the second attempt fails (next in 5 days).
+    sdk.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": first_retry - 60})
+    assert sdk.v1.invoices.retrieve(failed.id).attempt_count == 1
+    sdk.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": first_retry + 60})
+    retried = sdk.v1.invoices.retrieve(failed.id)
+    assert (retried.attempt_count, retried.next_payment_attempt) == (
+        2,
+        first_retry + 60 + 5 * 86400,
+    )
+    assert sdk.v1.subscriptions.retrieve(subscription.id).status == "past_due"
+
+    # The third and fourth attempts fail too, each when due; then it is canceled.
+    for _ in range(2):
+        due = sdk.v1.invoices.retrieve(failed.id).next_payment_attempt
+        sdk.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": due + 60})
+    ended = sdk.v1.subscriptions.retrieve(subscription.id)
+    assert ended.status == "canceled"
+    assert ended.cancellation_details.reason == "payment_failed"
+    assert sdk.v1.invoices.retrieve(failed.id).attempt_count == 4
+    wait_for_deliveries()
+    events = events_by_type(receiver)
+    assert len(events["invoice.payment_failed"]) == 4
+    assert len(events["customer.subscription.deleted"]) == 1

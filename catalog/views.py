@@ -17,6 +17,7 @@ from catalog.selectors import (
     course_sale_blocker,
 )
 from catalog.services import course_create, course_update
+from checkout.membership_selectors import membership_box_for_course
 from checkout.selectors import course_access_allowed, course_buy_box
 
 COURSES_PER_PAGE = 12
@@ -59,6 +60,7 @@ def course_detail(request, slug: str):
             "course": course,
             "sale_blocker": course_sale_blocker(course=course),
             "buy_box": course_buy_box(course=course, user=request.user),
+            "membership_box": membership_box_for_course(course=course, user=request.user),
         },
     )
 

@@ -1,6 +1,14 @@
 from django.contrib import admin, messages
 
-from checkout.models import Order, OrderEmail, Refund, StripeCustomer, WebhookEvent
+from checkout.models import (
+    Membership,
+    MembershipOffer,
+    Order,
+    OrderEmail,
+    Refund,
+    StripeCustomer,
+    WebhookEvent,
+)
 from checkout.services.webhook_handlers import webhook_event_process
 
 
@@ -103,4 +111,60 @@ class RefundAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+# --- Memberships ---
+
+
+@admin.register(MembershipOffer)
+class MembershipOfferAdmin(admin.ModelAdmin):
+    """Staff set the platform fee here, as for courses; prices are changed by the seller."""
+
+    list_display = ["seller", "currency", "monthly_amount", "yearly_amount", "platform_fee_percent"]
+    list_filter = ["currency", "is_active"]
+    search_fields = ["seller__email"]
+    raw_id_fields = ["seller"]
+    fields = [
+        "seller",
+        "currency",
+        "monthly_amount",
+        "yearly_amount",
+        "platform_fee_percent",
+        "is_active",
+        "charge_type",
+        "stripe_account_id",
+        "stripe_product_id",
+        "monthly_price_id",
+        "yearly_price_id",
+    ]
+    readonly_fields = [
+        "seller",
+        "currency",
+        "monthly_amount",
+        "yearly_amount",
+        "is_active",
+        "charge_type",
+        "stripe_account_id",
+        "stripe_product_id",
+        "monthly_price_id",
+        "yearly_price_id",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Memberships mirror Stripe's subscriptions: read-only here."""
+
+    list_display = ["pk", "buyer", "seller", "status", "amount", "currency", "current_period_end"]
+    list_filter = ["status", "currency", "charge_type"]
+    search_fields = ["buyer__email", "seller__email", "subscription_id", "checkout_session_id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

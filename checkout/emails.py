@@ -23,7 +23,7 @@ REFUND_PREFIX = "refund-"
 
 def _template_and_recipient(*, order: Order, kind: str) -> tuple[str, str, str]:
     """(template name, recipient, subject) for one kind of email."""
-    title = order.course.title
+    title = order.item_title
     if kind == RECEIPT:
         return "receipt", order.buyer.email, f"Your receipt for “{title}”"
     if kind == SALE:
@@ -37,13 +37,19 @@ def _template_and_recipient(*, order: Order, kind: str) -> tuple[str, str, str]:
 
 def order_email_message(*, order: Order, kind: str) -> EmailMultiAlternatives:
     template, recipient, subject = _template_and_recipient(order=order, kind=kind)
+    if order.course is None:  # a membership invoice: its links lead to the purchases page
+        content_url = course_url = settings.SITE_URL + reverse("dashboards:purchases")
+    else:
+        content_url = settings.SITE_URL + reverse(
+            "catalog:course-content", kwargs={"slug": order.course.slug}
+        )
+        course_url = settings.SITE_URL + order.course.get_absolute_url()
     context = {
         "order": order,
         "course": order.course,
         "site_url": settings.SITE_URL,
-        "content_url": settings.SITE_URL
-        + reverse("catalog:course-content", kwargs={"slug": order.course.slug}),
-        "course_url": settings.SITE_URL + order.course.get_absolute_url(),
+        "content_url": content_url,
+        "course_url": course_url,
     }
     text = render_to_string(f"checkout/email/{template}.txt", context)
     html = render_to_string(f"checkout/email/{template}.html", context)

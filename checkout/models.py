@@ -1,6 +1,8 @@
+from decimal import Decimal
 from typing import Protocol
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -25,7 +27,23 @@ class Order(models.Model):
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
     )
-    course = models.ForeignKey("catalog.Course", on_delete=models.PROTECT, related_name="orders")
+    # Empty for a membership invoice: that sale is for the seller's membership, not one course.
+    course = models.ForeignKey(
+        "catalog.Course",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        null=True,
+        blank=True,
+    )
+    membership = models.ForeignKey(
+        "checkout.Membership",
+        on_delete=models.PROTECT,
+        related_name="invoices",
+        null=True,
+        blank=True,
+    )
+    # The Stripe invoice a membership sale records, so each invoice is one sale at most.
+    invoice_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     # Copied from the course at purchase time so a sale stays the seller's whatever happens later.
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales"
@@ -90,6 +108,12 @@ class Order(models.Model):
             models.Index(fields=["seller", "amount", "id"], name="order_seller_amount"),
             # Buyer email search: the matching buyers' sales of one seller.
             models.Index(fields=["seller", "buyer", "paid_at"], name="order_seller_buyer"),
+            # The sales table filtered to membership invoices reads only those.
+            models.Index(
+                fields=["seller", "paid_at"],
+                condition=models.Q(membership__isnull=False),
+                name="order_seller_membership_paid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,6 +122,17 @@ class Order(models.Model):
     @property
     def net_amount(self) -> int:
         return self.amount - self.fee_amount
+
+    @property
+    def is_membership(self) -> bool:
+        return self.membership_id is not None
+
+    @property
+    def item_title(self) -> str:
+        """What was sold, in words: the course, or the seller's membership."""
+        if self.course_id is None:
+            return f"{self.seller.display_name}'s membership"
+        return self.course.title
 
     @property
     def grants_access(self) -> bool:
@@ -161,8 +196,13 @@ class SaleTotal(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sale_totals"
     )
+    # Empty for membership invoices: one row per seller, currency and charge type.
     course = models.ForeignKey(
-        "catalog.Course", on_delete=models.PROTECT, related_name="sale_totals"
+        "catalog.Course",
+        on_delete=models.PROTECT,
+        related_name="sale_totals",
+        null=True,
+        blank=True,
     )
     currency = models.CharField(max_length=3)
     charge_type = models.CharField(max_length=16, choices=Order.ChargeType.choices)
@@ -175,6 +215,12 @@ class SaleTotal(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["seller", "course", "currency", "charge_type"], name="sale_total_key"
+            ),
+            # NULLs are distinct in a unique index, so membership rows need their own.
+            models.UniqueConstraint(
+                fields=["seller", "currency", "charge_type"],
+                condition=models.Q(course__isnull=True),
+                name="sale_total_membership_key",
             ),
         ]
 
@@ -285,3 +331,134 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+# --- Memberships ----------------------------------------------------------------------------
+
+
+class MembershipOffer(models.Model):
+    """A seller's membership in one currency: a monthly (and optionally yearly) price that
+    unlocks every course the seller publishes, now and later.
+
+    Stripe prices are immutable, so a new amount gets a new Price; each membership keeps the
+    price it was bought at. The Product and Prices live where the charges live: on the platform
+    for destination charges, on the seller's account for direct charges (`stripe_account_id`).
+    """
+
+    class Interval(models.TextChoices):
+        MONTH = "month", "Monthly"
+        YEAR = "year", "Yearly"
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="membership_offers"
+    )
+    currency = models.CharField(max_length=3)
+    monthly_amount = models.PositiveIntegerField(help_text="Price per month, in minor units.")
+    yearly_amount = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Price per year, in minor units; empty for none."
+    )
+    # The courses' rule: a percentage the platform sets (10 % unless staff change it in the
+    # admin), charged by Stripe on every invoice as `application_fee_percent`.
+    platform_fee_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    is_active = models.BooleanField(default=True)
+    # Where the Product and Prices below were created, and for which charge type.
+    charge_type = models.CharField(max_length=16, blank=True)
+    stripe_account_id = models.CharField(max_length=255, blank=True)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    monthly_price_id = models.CharField(max_length=255, blank=True)
+    yearly_price_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "currency"], name="membership_offer_one_per_currency"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Membership of {self.seller_id} in {self.currency}"
+
+    def amount_for(self, interval: str) -> int | None:
+        return self.monthly_amount if interval == self.Interval.MONTH else self.yearly_amount
+
+    def price_id_for(self, interval: str) -> str:
+        return self.monthly_price_id if interval == self.Interval.MONTH else self.yearly_price_id
+
+
+class Membership(models.Model):
+    """One buyer's subscription to one seller's membership, mirrored from Stripe's webhooks."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for payment"
+        ACTIVE = "active", "Active"
+        PAST_DUE = "past_due", "Payment failed"
+        CANCELED = "canceled", "Ended"
+        ABANDONED = "abandoned", "Not completed"
+
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="members"
+    )
+    offer = models.ForeignKey(MembershipOffer, on_delete=models.PROTECT, related_name="memberships")
+    interval = models.CharField(max_length=8, choices=MembershipOffer.Interval.choices)
+    # The price this member pays, kept when the seller changes the offer.
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    platform_fee_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    charge_type = models.CharField(max_length=16, choices=Order.ChargeType.choices)
+    stripe_account_id = models.CharField(max_length=255, help_text="The seller's account.")
+    price_id = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    checkout_session_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    checkout_url = models.URLField(max_length=2000, blank=True)
+    checkout_expires_at = models.DateTimeField(null=True, blank=True)
+    subscription_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    customer_id = models.CharField(max_length=255, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    past_due_since = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["buyer", "seller", "status"], name="membership_buyer_seller"),
+            models.Index(fields=["seller", "status"], name="membership_seller_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Membership {self.pk} of {self.buyer_id} with {self.seller_id} ({self.status})"
+
+
+class MembershipEmail(models.Model):
+    """One email about one membership (e.g. a failed renewal), sent once per kind, claimed
+    like `OrderEmail`."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=80)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "kind"], name="membership_email_once_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} email for membership {self.membership_id}"

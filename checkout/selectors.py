@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.models import StripeAccount, User
 from catalog.models import Course
+from checkout.membership_selectors import membership_unlocks_course
 from checkout.models import ACCESS_STATUSES, Order, Refund, StripeCustomer
 
 # A session this close to expiry is not worth sending a buyer to: they would not finish in time.
@@ -28,12 +29,15 @@ def course_charge_type(*, course: Course) -> str:
 
 
 def course_access_allowed(*, course: Course, user: User) -> bool:
-    """Course content is for its paying buyers (not fully refunded), its seller and staff."""
+    """Course content is for its paying buyers (not fully refunded), members of its seller's
+    membership, its seller and staff."""
     if not user.is_authenticated:
         return False
     if user.is_staff or course.seller_id == user.pk:
         return True
-    return Order.objects.filter(buyer=user, course=course, status__in=ACCESS_STATUSES).exists()
+    if Order.objects.filter(buyer=user, course=course, status__in=ACCESS_STATUSES).exists():
+        return True
+    return membership_unlocks_course(course=course, user=user)
 
 
 @dataclass(frozen=True)

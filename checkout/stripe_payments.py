@@ -310,3 +310,356 @@ def transfer_reversal_create(*, refund_id: int, transfer_id: str, amount: int) -
         options=_options(idempotency_key=f"refund-{refund_id}-reversal"),
     )
     return TransferResult(id=reversal["id"], amount=reversal.get("amount") or amount)
+
+
+# === Memberships ============================================================================
+# Products, recurring Prices, subscription-mode Checkout, subscriptions and their invoices.
+# Objects live where the charge lives: the seller's account for direct charges (every call
+# passes it), the platform for destination charges.
+
+
+@dataclass(frozen=True)
+class MembershipCheckout:
+    id: str
+    url: str
+    status: str  # open, complete, expired
+    mode: str
+    expires_at: datetime | None
+    subscription_id: str
+    customer_id: str
+    setup_intent_id: str
+    membership_id: int | None
+
+
+@dataclass(frozen=True)
+class SubscriptionState:
+    id: str
+    status: str  # active, past_due, canceled, incomplete, unpaid, ...
+    customer_id: str
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    ended_at: datetime | None
+    latest_invoice_id: str
+    membership_id: int | None
+
+
+@dataclass(frozen=True)
+class InvoiceState:
+    id: str
+    status: str  # draft, open, paid, void, uncollectible
+    subscription_id: str
+    membership_id: int | None
+    amount_paid: int
+    currency: str
+    application_fee_amount: int
+    paid_at: datetime | None
+    payment_intent_id: str
+    charge_id: str
+    application_fee_id: str
+    transfer_id: str
+    amount_refunded: int
+    next_payment_attempt: datetime | None
+
+    @property
+    def amount_total(self) -> int:
+        """What was paid, under the name `Order.mark_paid` reads."""
+        return self.amount_paid
+
+
+def _membership_reference(metadata: dict | None) -> int | None:
+    reference = (metadata or {}).get("membership_id", "")
+    return int(reference) if str(reference).isdigit() else None
+
+
+def membership_product_create(*, offer_id: int, name: str, stripe_account_id: str) -> str:
+    """The Product a seller's membership prices hang on; returns its id."""
+    product = _call(
+        "product create",
+        stripe_client().v1.products.create,
+        params={"name": name, "metadata": {"membership_offer_id": str(offer_id)}},
+        options=_options(
+            stripe_account_id=stripe_account_id,
+            idempotency_key=f"membership-offer-{offer_id}-product-{stripe_account_id or 'p'}",
+        ),
+    )
+    return product["id"]
+
+
+def membership_price_create(
+    *,
+    offer_id: int,
+    product_id: str,
+    amount: int,
+    currency: str,
+    interval: str,
+    stripe_account_id: str,
+) -> str:
+    """A recurring Price for the membership; prices are immutable, so each amount is a new one."""
+    price = _call(
+        "price create",
+        stripe_client().v1.prices.create,
+        params={
+            "product": product_id,
+            "unit_amount": amount,
+            "currency": currency,
+            "recurring": {"interval": interval},
+            "metadata": {"membership_offer_id": str(offer_id)},
+        },
+        options=_options(
+            stripe_account_id=stripe_account_id,
+            idempotency_key=(
+                f"membership-offer-{offer_id}-price-{product_id}-{interval}-{currency}-{amount}"
+            ),
+        ),
+    )
+    return price["id"]
+
+
+def membership_checkout_session_create(
+    *,
+    membership_id: int,
+    charge_type: str,
+    price_id: str,
+    fee_percent: str,
+    stripe_account_id: str,
+    customer_id: str,
+    customer_email: str,
+    success_url: str,
+    cancel_url: str,
+    expires_at: datetime,
+) -> MembershipCheckout:
+    """A hosted Checkout page that starts the subscription, with the platform's fee percent.
+
+    https://docs.stripe.com/connect/subscriptions
+    Direct: on the seller's account with `application_fee_percent`. Destination: on the
+    platform with `transfer_data.destination` and `application_fee_percent`.
+    """
+    reference = str(membership_id)
+    subscription_data: dict = {
+        "application_fee_percent": fee_percent,
+        "metadata": {"membership_id": reference},
+    }
+    if charge_type == DESTINATION:
+        subscription_data["transfer_data"] = {"destination": stripe_account_id}
+    elif charge_type != DIRECT:
+        raise ValueError(f"Memberships use direct or destination charges, not {charge_type!r}")
+    params: dict = {
+        "mode": "subscription",
+        "line_items": [{"price": price_id, "quantity": 1}],
+        "client_reference_id": f"membership-{reference}",
+        "metadata": {"membership_id": reference},
+        "subscription_data": subscription_data,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(expires_at.timestamp()),
+    }
+    if customer_id:
+        params["customer"] = customer_id
+    else:
+        params["customer_email"] = customer_email
+    session_account = stripe_account_id if charge_type == DIRECT else ""
+    session = _call(
+        "membership checkout session create",
+        stripe_client().v1.checkout.sessions.create,
+        params=params,
+        options=_options(
+            stripe_account_id=session_account,
+            idempotency_key=f"membership-{membership_id}-checkout-session",
+        ),
+    )
+    return _membership_checkout_from_stripe(session)
+
+
+def membership_checkout_retrieve(*, session_id: str, stripe_account_id: str) -> MembershipCheckout:
+    session = _call(
+        "membership checkout session retrieve",
+        stripe_client().v1.checkout.sessions.retrieve,
+        session_id,
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return _membership_checkout_from_stripe(session)
+
+
+def _membership_checkout_from_stripe(session: dict) -> MembershipCheckout:
+    return MembershipCheckout(
+        id=session["id"],
+        url=session.get("url") or "",
+        status=session.get("status") or "",
+        mode=session.get("mode") or "",
+        expires_at=_timestamp(session.get("expires_at")),
+        subscription_id=_id_of(session.get("subscription")),
+        customer_id=_id_of(session.get("customer")),
+        setup_intent_id=_id_of(session.get("setup_intent")),
+        membership_id=_membership_reference(session.get("metadata")),
+    )
+
+
+def subscription_retrieve(*, subscription_id: str, stripe_account_id: str) -> SubscriptionState:
+    subscription = _call(
+        "subscription retrieve",
+        stripe_client().v1.subscriptions.retrieve,
+        subscription_id,
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return _subscription_from_stripe(subscription)
+
+
+def _subscription_from_stripe(subscription: dict) -> SubscriptionState:
+    items = (subscription.get("items") or {}).get("data") or [{}]
+    # Since API version 2025-03-31 the period lives on the subscription item.
+    period_end = items[0].get("current_period_end") or subscription.get("current_period_end")
+    return SubscriptionState(
+        id=subscription["id"],
+        status=subscription.get("status") or "",
+        customer_id=_id_of(subscription.get("customer")),
+        current_period_end=_timestamp(period_end),
+        cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
+        ended_at=_timestamp(subscription.get("ended_at")),
+        latest_invoice_id=_id_of(subscription.get("latest_invoice")),
+        membership_id=_membership_reference(subscription.get("metadata")),
+    )
+
+
+def subscription_cancel_at_period_end_set(
+    *, subscription_id: str, stripe_account_id: str, cancel: bool
+) -> SubscriptionState:
+    """Cancel at the end of the paid period (True) or take that back (False)."""
+    subscription = _call(
+        "subscription update",
+        stripe_client().v1.subscriptions.update,
+        subscription_id,
+        params={"cancel_at_period_end": cancel},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return _subscription_from_stripe(subscription)
+
+
+def invoice_retrieve(*, invoice_id: str, stripe_account_id: str) -> InvoiceState:
+    """Re-read an invoice with the charge that paid it (for the sale it becomes)."""
+    client = stripe_client()
+    options = _options(stripe_account_id=stripe_account_id)
+    invoice = _call(
+        "invoice retrieve",
+        client.v1.invoices.retrieve,
+        invoice_id,
+        params={"expand": ["payments"]},
+        options=options,
+    )
+    parent = invoice.get("parent") or {}
+    details = parent.get("subscription_details") or {}
+    payment_intent_id = ""
+    for payment in (invoice.get("payments") or {}).get("data") or []:
+        if payment.get("status") == "paid":
+            payment_intent_id = _id_of((payment.get("payment") or {}).get("payment_intent"))
+            break
+    charge: dict = {}
+    if payment_intent_id:
+        intent = _call(
+            "payment intent retrieve",
+            client.v1.payment_intents.retrieve,
+            payment_intent_id,
+            params={"expand": ["latest_charge"]},
+            options=options,
+        )
+        latest = intent.get("latest_charge")
+        if isinstance(latest, str):
+            latest = _call("charge retrieve", client.v1.charges.retrieve, latest, options=options)
+        charge = latest or {}
+    transitions = invoice.get("status_transitions") or {}
+    return InvoiceState(
+        id=invoice["id"],
+        status=invoice.get("status") or "",
+        subscription_id=_id_of(details.get("subscription")),
+        membership_id=_membership_reference(details.get("metadata")),
+        amount_paid=invoice.get("amount_paid") or 0,
+        currency=invoice.get("currency") or "",
+        application_fee_amount=invoice.get("application_fee_amount") or 0,
+        paid_at=_timestamp(transitions.get("paid_at")),
+        payment_intent_id=payment_intent_id,
+        charge_id=_id_of(charge),
+        application_fee_id=_id_of(charge.get("application_fee")),
+        transfer_id=_id_of(charge.get("transfer")),
+        amount_refunded=charge.get("amount_refunded") or 0,
+        next_payment_attempt=_timestamp(invoice.get("next_payment_attempt")),
+    )
+
+
+def membership_card_session_create(
+    *,
+    membership_id: int,
+    attempt: int,
+    customer_id: str,
+    currency: str,
+    stripe_account_id: str,
+    success_url: str,
+    cancel_url: str,
+) -> MembershipCheckout:
+    """A `setup` mode Checkout page where a member saves a new card (nothing is charged).
+
+    https://docs.stripe.com/payments/checkout/subscriptions/update-payment-details
+    """
+    reference = str(membership_id)
+    session = _call(
+        "card update session create",
+        stripe_client().v1.checkout.sessions.create,
+        params={
+            "mode": "setup",
+            "currency": currency,
+            "customer": customer_id,
+            "metadata": {"membership_id": reference},
+            "setup_intent_data": {"metadata": {"membership_id": reference}},
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        },
+        options=_options(
+            stripe_account_id=stripe_account_id,
+            idempotency_key=f"membership-{membership_id}-card-{attempt}",
+        ),
+    )
+    return _membership_checkout_from_stripe(session)
+
+
+def setup_session_payment_method(*, session_id: str, stripe_account_id: str) -> str:
+    """The card a completed setup session saved; "" while it is not complete."""
+    session = _call(
+        "setup session retrieve",
+        stripe_client().v1.checkout.sessions.retrieve,
+        session_id,
+        params={"expand": ["setup_intent"]},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    intent = session.get("setup_intent")
+    if session.get("status") != "complete" or not isinstance(intent, dict):
+        return ""
+    if intent.get("status") != "succeeded":
+        return ""
+    return _id_of(intent.get("payment_method"))
+
+
+def subscription_payment_method_set(
+    *, subscription_id: str, payment_method_id: str, stripe_account_id: str
+) -> SubscriptionState:
+    subscription = _call(
+        "subscription update",
+        stripe_client().v1.subscriptions.update,
+        subscription_id,
+        params={"default_payment_method": payment_method_id},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return _subscription_from_stripe(subscription)
+
+
+def invoice_pay(*, invoice_id: str, payment_method_id: str, stripe_account_id: str) -> str:
+    """Retry an open invoice now with the subscription's card; returns the invoice's status.
+    A decline is a `StripeGatewayError` with the card's message."""
+    invoice = _call(
+        "invoice pay",
+        stripe_client().v1.invoices.pay,
+        invoice_id,
+        options=_options(
+            stripe_account_id=stripe_account_id,
+            # Per card: a retry with the same card replays, a new card is a new attempt.
+            idempotency_key=f"invoice-{invoice_id}-pay-{payment_method_id}",
+        ),
+    )
+    return invoice.get("status") or ""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from checkout import views
+from checkout import membership_views, views
 
 app_name = "checkout"
 
@@ -11,4 +11,38 @@ urlpatterns = [
     path("orders/<int:pk>/refund/", views.order_refund, name="order-refund"),
     path("webhook/", views.webhook, name="webhook"),
     path("webhook/connect/", views.webhook_connect, name="webhook-connect"),
+]
+
+# --- Memberships ---
+urlpatterns += [
+    path("memberships/offer/", membership_views.membership_offer, name="membership-offer"),
+    path(
+        "memberships/<int:pk>/subscribe/",
+        membership_views.membership_subscribe,
+        name="membership-subscribe",
+    ),
+    path("memberships/welcome/", membership_views.membership_success, name="membership-success"),
+    path("memberships/<int:pk>/", membership_views.membership_courses, name="membership-courses"),
+    path(
+        "memberships/<int:pk>/cancel/",
+        membership_views.membership_cancel,
+        {"cancel": True},
+        name="membership-cancel",
+    ),
+    path(
+        "memberships/<int:pk>/card/",
+        membership_views.membership_update_card,
+        name="membership-update-card",
+    ),
+    path(
+        "memberships/<int:pk>/card/done/",
+        membership_views.membership_card_updated,
+        name="membership-card-updated",
+    ),
+    path(
+        "memberships/<int:pk>/resume/",
+        membership_views.membership_cancel,
+        {"cancel": False},
+        name="membership-resume",
+    ),
 ]

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from catalog.money import from_minor_units
 from checkout.models import Order
+from dashboards.selectors.common import MEMBERSHIP_ROW_TITLE
 
 CSV_HEADER = [
     "order_id",
@@ -80,7 +81,7 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
             [
                 pk,
                 paid_at.astimezone(zone).isoformat(timespec="seconds"),
-                _safe(title),
+                _safe(title or MEMBERSHIP_ROW_TITLE),
                 _safe(email),
                 status,
                 charge_type,

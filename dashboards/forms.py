@@ -9,6 +9,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from dashboards.periods import DEFAULT_PERIOD, PERIOD_LABELS, Period, period_resolve
 from dashboards.selectors.common import (
     DEFAULT_SALE_SORT,
+    SALE_KIND_MEMBERSHIP,
+    SALE_KIND_ONE_OFF,
     SALE_SORTS,
     SALE_STATUS_CHOICES,
     SaleFilters,
@@ -85,9 +87,18 @@ class PurchaseFilterForm(forms.Form):
 class SaleFilterForm(PurchaseFilterForm):
     q = forms.CharField(label="Buyer email starts with", required=False, max_length=100)
     course = forms.TypedChoiceField(label="Course", coerce=int, required=False, empty_value=None)
+    kind = forms.ChoiceField(
+        label="Kind",
+        required=False,
+        choices=[
+            ("", "All sales"),
+            (SALE_KIND_ONE_OFF, "One-off"),
+            (SALE_KIND_MEMBERSHIP, "Membership"),
+        ],
+    )
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, widget=forms.HiddenInput)
 
-    field_order = ["course", "status", "date_from", "date_to", "q"]
+    field_order = ["kind", "course", "status", "date_from", "date_to", "q"]
 
     def __init__(self, *args, courses: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,4 +115,5 @@ class SaleFilterForm(PurchaseFilterForm):
             date_to=base.date_to,
             search=base.search,
             sort=data.get("sort") or DEFAULT_SALE_SORT,
+            kind=data.get("kind") or "",
         )

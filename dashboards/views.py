@@ -13,10 +13,15 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
+from checkout.membership_selectors import membership_list_for_buyer
 from checkout.selectors import order_refund_permission
 from dashboards.charts import revenue_bar_chart
 from dashboards.exports import sale_csv_lines
 from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
+from dashboards.membership_selectors import (
+    membership_figures_for_platform,
+    membership_figures_for_seller,
+)
 from dashboards.periods import zone_for
 from dashboards.selectors.buyer import (
     purchase_get_visible,
@@ -167,6 +172,7 @@ def sales(request):
         kpis=sale_kpis_for_seller(seller=seller, period=period),
         charts=[(revenue_bar_chart(series=one), one) for one in series],
         course_totals=sale_totals_by_course_for_seller(seller=seller, period=period),
+        membership_figures=membership_figures_for_seller(seller=seller, period=period),
         since=_micros(sale_latest_paid_at_for_seller(seller=seller)),
         poll_seconds=settings.DASHBOARD_POLL_SECONDS,
     )
@@ -240,6 +246,7 @@ def purchases(request):
     if _wants_fragment(request):
         return _render(request, "dashboards/purchases.html#purchases-table", context, zone=zone)
     context["totals"] = purchase_totals_for_buyer(buyer=buyer)
+    context["memberships"] = membership_list_for_buyer(buyer=buyer)
     return _render(request, "dashboards/purchases.html", context, zone=zone)
 
 
@@ -277,5 +284,6 @@ def platform(request):
         "refund_totals": platform_refund_totals(period=period),
         "dispute_totals": platform_dispute_totals(),
         "recent_disputes": platform_recent_disputes(),
+        "membership_figures": membership_figures_for_platform(period=period),
     }
     return _render(request, "dashboards/platform.html", context, zone=zone)

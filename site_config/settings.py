@@ -64,6 +64,9 @@ STRIPE_WEBHOOK_SECRET = _sandbox_default("STRIPE_WEBHOOK_SECRET", "whsec_sandbox
 STRIPE_CONNECT_WEBHOOK_SECRET = _sandbox_default(
     "STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_sandbox_connect"
 )
+# Memberships: after a renewal fails, the member keeps access this many days while Stripe retries
+# the card and they update it; then access stops even if Stripe has not ended the subscription.
+MEMBERSHIP_GRACE_DAYS = int(os.environ.get("MEMBERSHIP_GRACE_DAYS", "7"))
 if not STRIPE_SANDBOX_ENABLED and not DEBUG:
     _missing = [
         name

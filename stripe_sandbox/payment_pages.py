@@ -97,7 +97,12 @@ def _context(session: SandboxObject, **extra: Any) -> dict[str, Any]:
         "session": data,
         "merchant": merchant_name(session),
         "items": items,
-        "total": money.format_amount(data["amount_total"], currency),
+        "total": (
+            money.format_amount(data["amount_total"], currency)
+            if data["amount_total"] is not None
+            else ""
+        ),
+        "is_setup": data["mode"] == "setup",
         "email_locked": bool(_customer_email(session)),
         "form": {"email": _customer_email(session)},
         "test_cards": TEST_CARDS,

@@ -117,6 +117,8 @@ def subscription_rows() -> list[dict[str, Any]]:
                 "period_end": _when(item["current_period_end"]),
                 "cancel_at_period_end": data["cancel_at_period_end"],
                 "can_advance": data["status"] in ("active", "past_due", "trialing"),
+                # A past-due subscription's next step is the next attempt at its failed invoice.
+                "retries": data["status"] == "past_due",
             }
         )
     return rows

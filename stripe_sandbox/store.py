@@ -36,6 +36,7 @@ PREFIXES = {
     "invoice": "in",
     "payment_intent": "pi",
     "payment_method": "pm",
+    "setup_intent": "seti",
     "price": "price",
     "product": "prod",
     "refund": "re",

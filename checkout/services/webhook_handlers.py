@@ -5,7 +5,7 @@ import logging
 from django.utils import timezone
 
 from accounts import services as account_services
-from checkout import stripe_payments
+from checkout import membership_services, stripe_payments
 from checkout.models import Order, WebhookEvent
 from checkout.services.orders import (
     order_attach_session,
@@ -58,6 +58,9 @@ def _event_object(record: WebhookEvent) -> dict:
 
 def _on_session_completed(record: WebhookEvent) -> None:
     session = _event_object(record)
+    if session.get("mode") in MEMBERSHIP_SESSION_MODES:
+        membership_services.membership_session_event(record=record)
+        return
     reference = (session.get("metadata") or {}).get("order_id") or session.get(
         "client_reference_id"
     )
@@ -77,6 +80,9 @@ def _on_session_async_failed(record: WebhookEvent) -> None:
 
 
 def _on_session_expired(record: WebhookEvent) -> None:
+    if _event_object(record).get("mode") in MEMBERSHIP_SESSION_MODES:
+        membership_services.membership_session_event(record=record)
+        return
     order_cancel_expired(session_id=_event_object(record)["id"])
 
 
@@ -108,6 +114,17 @@ def _on_account_deauthorized(record: WebhookEvent) -> None:
     account_services.stripe_account_disconnect(stripe_account_id=record.account)
 
 
+def _on_membership_invoice(record: WebhookEvent) -> None:
+    membership_services.membership_invoice_event(record=record)
+
+
+def _on_membership_subscription(record: WebhookEvent) -> None:
+    membership_services.membership_subscription_event(record=record)
+
+
+# Checkout Sessions that belong to memberships (subscribing; updating a card).
+MEMBERSHIP_SESSION_MODES = ("subscription", "setup")
+
 WEBHOOK_HANDLERS = {
     "checkout.session.completed": _on_session_completed,
     "checkout.session.async_payment_succeeded": _on_session_completed,
@@ -117,4 +134,9 @@ WEBHOOK_HANDLERS = {
     "charge.dispute.created": _on_dispute_created,
     "account.updated": _on_account_updated,
     "account.application.deauthorized": _on_account_deauthorized,
+    # Memberships (checkout/membership_services.py).
+    "invoice.paid": _on_membership_invoice,
+    "invoice.payment_failed": _on_membership_invoice,
+    "customer.subscription.updated": _on_membership_subscription,
+    "customer.subscription.deleted": _on_membership_subscription,
 }

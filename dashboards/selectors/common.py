@@ -189,6 +189,12 @@ def sale_kpis(*, period: Period, **scope) -> list[SalesKpis]:
     ]
 
 
+# Membership invoices are orders without a course; per-course figures name them so.
+MEMBERSHIP_ROW_TITLE = "Membership"
+SALE_KIND_ONE_OFF = "one_off"
+SALE_KIND_MEMBERSHIP = "membership"
+
+
 @dataclass(frozen=True)
 class SaleFilters:
     """What the sales and purchases tables are narrowed to; dates are local, inclusive."""
@@ -200,11 +206,14 @@ class SaleFilters:
     date_to: dt.date | None = None
     search: str = ""
     sort: str = DEFAULT_SALE_SORT
+    kind: str = ""  # SALE_KIND_ONE_OFF, SALE_KIND_MEMBERSHIP or "" for both
 
 
 def sales_filtered(orders: QuerySet[Order], filters: SaleFilters) -> QuerySet[Order]:
     if filters.course_id:
         orders = orders.filter(course_id=filters.course_id)
+    if filters.kind:  # a membership invoice's sale is an order linked to its membership
+        orders = orders.filter(membership__isnull=filters.kind != SALE_KIND_MEMBERSHIP)
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.date_from:

@@ -13,6 +13,7 @@ from accounts.models import User
 from checkout.models import Order, Refund
 from dashboards.periods import Period, local_midnight
 from dashboards.selectors.common import (
+    MEMBERSHIP_ROW_TITLE,
     NEWEST_FIRST,
     SaleFilters,
     SalesKpis,
@@ -173,7 +174,7 @@ def _daily_series(sales: QuerySet[Order], period: Period, today: dt.date) -> lis
 
 @dataclass(frozen=True)
 class CourseTotals:
-    course_id: int
+    course_id: int | None
     title: str
     currency: str
     count: int
@@ -197,7 +198,7 @@ def sale_totals_by_course_for_seller(*, seller: User, period: Period) -> list[Co
     return [
         CourseTotals(
             course_id=row["course_id"],
-            title=row["course__title"],
+            title=row["course__title"] or MEMBERSHIP_ROW_TITLE,  # memberships have no course
             currency=row["currency"],
             count=row["count"],
             gross=row["gross"],

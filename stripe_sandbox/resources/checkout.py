@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.urls import reverse
+from stripe.params import SetupIntentRetrieveParams
 from stripe.params.checkout import (
     SessionCreateParams,
     SessionExpireParams,
@@ -264,9 +265,9 @@ def session_create(request: ApiRequest) -> dict:
     params = request.params
     account = request.account
     mode = require(request, "mode")
-    if mode not in ("payment", "subscription"):
+    if mode not in ("payment", "subscription", "setup"):
         raise InvalidRequestError(
-            "The sandbox supports `payment` and `subscription` mode Checkout Sessions.",
+            "The sandbox supports `payment`, `subscription` and `setup` mode Checkout Sessions.",
             param="mode",
         )
     ui_mode = params.get("ui_mode") or "hosted_page"
@@ -277,6 +278,12 @@ def session_create(request: ApiRequest) -> dict:
         )
     customer_id, customer_email = _customer(params, account=account, mode=mode)
     raw_items = as_list(params.get("line_items"))
+    if mode == "setup":
+        return _setup_session_create(request, customer_id=customer_id, email=customer_email)
+    if params.get("setup_intent_data"):
+        raise InvalidRequestError(
+            "You can only pass `setup_intent_data` in `setup` mode.", param="setup_intent_data"
+        )
     if not raw_items:
         raise parameter_missing("line_items")
     items = [
@@ -377,6 +384,124 @@ def session_create(request: ApiRequest) -> dict:
         },
     )
     return _with_line_items(obj, request)
+
+
+def _setup_session_create(
+    request: ApiRequest, *, customer_id: str | None, email: str | None
+) -> dict:
+    """A `setup` mode session: collects a card for later payments, charges nothing.
+
+    https://docs.stripe.com/payments/save-and-reuse?platform=checkout
+    """
+    params = request.params
+    if params.get("line_items"):
+        raise InvalidRequestError(
+            "You cannot pass `line_items` in `setup` mode.", param="line_items"
+        )
+    for name in ("payment_intent_data", "subscription_data"):
+        if params.get(name):
+            raise InvalidRequestError(
+                f"You can only pass `{name}` in "
+                f"`{'payment' if name == 'payment_intent_data' else 'subscription'}` mode.",
+                param=name,
+            )
+    currency = params.get("currency") or None
+    if currency is None and not params.get("payment_method_types"):
+        raise InvalidRequestError(
+            "`currency` is required in `setup` mode when `payment_method_types` is not set.",
+            param="currency",
+        )
+    session_id = store.new_id("cs_test", length=58)
+    url = request.absolute_url(reverse("stripe_sandbox:checkout-page", args=[session_id]))
+    setup_data = params.get("setup_intent_data") or {}
+    obj = store.create_object(
+        "checkout.session",
+        {
+            "amount_subtotal": None,
+            "amount_total": None,
+            "cancel_url": params.get("cancel_url") or None,
+            "client_reference_id": params.get("client_reference_id") or None,
+            "currency": currency,
+            "customer": customer_id,
+            "customer_creation": None,
+            "customer_details": None,
+            "customer_email": email,
+            "expires_at": _expires_at(params),
+            "invoice": None,
+            "livemode": False,
+            "metadata": params.get("metadata") or {},
+            "mode": "setup",
+            "payment_intent": None,
+            "payment_method_collection": "always",
+            "payment_method_types": ["card"],
+            "payment_status": "no_payment_required",
+            "setup_intent": None,
+            "status": "open",
+            "subscription": None,
+            "success_url": params.get("success_url") or None,
+            "ui_mode": "hosted_page",
+            "url": url,
+        },
+        account=request.account,
+        object_id=session_id,
+        internal={"line_items": [], "setup_intent_data": setup_data},
+    )
+    return _with_line_items(obj, request)
+
+
+def _pay_setup(obj: SandboxObject, *, email: str, card: Card) -> PaymentResult:
+    """Save the card: a succeeded SetupIntent with the card attached to the session's customer.
+    A card that declines at once is refused here; 0341 saves (it only fails later charges)."""
+    if card.behaviour.decline:
+        code, decline_code, message = card.behaviour.decline
+        return PaymentResult(
+            session=copy.deepcopy(obj.data),
+            error=CardError(message, code=code, decline_code=decline_code),
+        )
+    account = obj.account
+    customer_id = obj.data["customer"]
+    payment_method = payment_method_create_object(
+        account=account,
+        card=card,
+        billing_details=billing_details(email=email, name=card.name),
+        customer=customer_id,
+    )
+    setup_data = obj.internal.get("setup_intent_data") or {}
+    intent = store.create_object(
+        "setup_intent",
+        {
+            "application": None,
+            "automatic_payment_methods": None,
+            "cancellation_reason": None,
+            "client_secret": None,
+            "customer": customer_id,
+            "description": setup_data.get("description") or None,
+            "flow_directions": None,
+            "last_setup_error": None,
+            "latest_attempt": None,
+            "mandate": None,
+            "metadata": setup_data.get("metadata") or {},
+            "next_action": None,
+            "on_behalf_of": setup_data.get("on_behalf_of") or None,
+            "payment_method": payment_method.id,
+            "payment_method_options": {},
+            "payment_method_types": ["card"],
+            "single_use_mandate": None,
+            "status": "succeeded",
+            "usage": "off_session",
+        },
+        account=account,
+    )
+    emit_event("setup_intent.succeeded", intent.data, account=account)
+    session_complete(obj, email=email, name=card.name, customer=customer_id, setup_intent=intent.id)
+    return PaymentResult(session=copy.deepcopy(obj.data))
+
+
+@router.route("GET", "/v1/setup_intents/{intent}", params=SetupIntentRetrieveParams)
+def setup_intent_retrieve(request: ApiRequest) -> dict:
+    return store.get_object(
+        "setup_intent", request.path_params["intent"], account=request.account
+    ).data
 
 
 def _with_line_items(obj: SandboxObject, request: ApiRequest) -> dict:
@@ -539,6 +664,8 @@ def session_pay(obj: SandboxObject, *, email: str, card: Card) -> PaymentResult:
     _open_session(obj)
     if obj.data["mode"] == "subscription":
         return _pay_subscription(obj, email=email, card=card)
+    if obj.data["mode"] == "setup":
+        return _pay_setup(obj, email=email, card=card)
     intent = _payment_intent_for(obj)
     payment_method = payment_method_create_object(
         account=obj.account,
@@ -641,10 +768,12 @@ def session_complete(
     payment_intent: str | None = None,
     subscription: str | None = None,
     invoice: str | None = None,
+    setup_intent: str | None = None,
     payment_status: str = "paid",
 ) -> None:
     store.save_object(
         obj,
+        setup_intent=setup_intent,
         status="complete",
         payment_status=payment_status if obj.data["amount_total"] else "no_payment_required",
         payment_intent=payment_intent,

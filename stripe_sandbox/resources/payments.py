@@ -25,6 +25,7 @@ from stripe.params import (
     ChargeRetrieveParams,
     PaymentIntentListParams,
     PaymentIntentRetrieveParams,
+    PaymentMethodRetrieveParams,
     RefundCreateParams,
     RefundListParams,
     RefundRetrieveParams,
@@ -585,6 +586,13 @@ def refund_create_object(
 
 
 # --- API ---------------------------------------------------------------------------------
+
+
+@router.route("GET", "/v1/payment_methods/{method}", params=PaymentMethodRetrieveParams)
+def payment_method_retrieve(request: ApiRequest) -> dict:
+    return store.get_object(
+        "payment_method", request.path_params["method"], account=request.account
+    ).data
 
 
 @router.route("GET", "/v1/payment_intents/{intent}", params=PaymentIntentRetrieveParams)

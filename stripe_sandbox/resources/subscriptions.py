@@ -44,6 +44,8 @@ from stripe_sandbox.resources.payments import (
 )
 from stripe_sandbox.routers import SANDBOX_DATABASE
 
+# Days after a failed renewal attempt until the next one is announced (attempts 1, 2, 3).
+RETRY_SCHEDULE_DAYS = (3, 5, 7)
 # Renewals per advance at most, so a clock moved years ahead cannot run away.
 MAX_RENEWALS_PER_ADVANCE = 60
 
@@ -259,6 +261,7 @@ def invoice_create_object(
             }
         )
     total = sum(line["amount"] for line in lines)
+    percent = data.get("application_fee_percent")
     sequence = customer.data.get("next_invoice_sequence") or 1
     store.save_object(customer, next_invoice_sequence=sequence + 1)
     invoice = store.create_object(
@@ -273,6 +276,10 @@ def invoice_create_object(
             "amount_remaining": total,
             "amount_shipping": 0,
             "application": data["application"],
+            # Stripe works the fee out from the subscription's percent when it finalizes.
+            "application_fee_amount": (
+                money.percent_of(total, percent) if percent is not None else None
+            ),
             "attempt_count": 0,
             "attempted": False,
             "auto_advance": True,
@@ -388,7 +395,6 @@ def invoice_pay(
     data = subscription.data
     account = subscription.account
     total = invoice.data["amount_remaining"]
-    percent = data.get("application_fee_percent")
     transfer_data = None
     if data.get("transfer_data"):
         transfer_data = {"destination": data["transfer_data"]["destination"]}
@@ -404,7 +410,7 @@ def invoice_pay(
         description="Subscription creation"
         if invoice.data["billing_reason"] == "subscription_create"
         else "Subscription update",
-        application_fee_amount=money.percent_of(total, percent) if percent is not None else None,
+        application_fee_amount=invoice.data.get("application_fee_amount"),
         transfer_data=transfer_data,
         on_behalf_of=data.get("on_behalf_of"),
     )
@@ -433,8 +439,19 @@ def invoice_pay(
     payments["data"] = [payment_entry, *payments["data"]]
     attempts = invoice.data["attempt_count"] + 1
     if error is not None:
+        # When Stripe would try again (a fixed stand-in for Smart Retries); the sandbox does
+        # not retry by itself: `POST /v1/invoices/{id}/pay` or a new card does.
+        retry_at = (
+            now + RETRY_SCHEDULE_DAYS[attempts - 1] * 86400
+            if attempts <= len(RETRY_SCHEDULE_DAYS)
+            else None
+        )
         previous = store.save_object(
-            invoice, attempt_count=attempts, attempted=True, payments=payments
+            invoice,
+            attempt_count=attempts,
+            attempted=True,
+            payments=payments,
+            next_payment_attempt=retry_at,
         )
         emit_event(
             "invoice.payment_failed",
@@ -446,6 +463,7 @@ def invoice_pay(
     transitions = {**invoice.data["status_transitions"], "paid_at": now}
     previous = store.save_object(
         invoice,
+        next_payment_attempt=None,
         amount_paid=total,
         amount_remaining=0,
         attempt_count=attempts,
@@ -504,6 +522,9 @@ def subscription_advance(subscription: SandboxObject) -> SandboxObject | None:
         raise InvalidRequestError(
             f"A subscription with status {data['status']!r} cannot move to its next period."
         )
+    failed = _open_renewal(subscription)
+    if failed is not None:
+        return subscription_retry(subscription, failed)
     _, period_end = _period(data)
     if data["cancel_at_period_end"]:
         previous = store.save_object(
@@ -535,17 +556,72 @@ def subscription_advance(subscription: SandboxObject) -> SandboxObject | None:
     return invoice
 
 
-def subscriptions_due(clock: SandboxObject) -> list[SandboxObject]:
-    return [
-        row
-        for row in store.objects().filter(
-            object_type="subscription",
-            account=clock.account,
-            data__test_clock=clock.id,
-            data__status__in=["active", "past_due", "trialing"],
+def _open_renewal(subscription: SandboxObject) -> SandboxObject | None:
+    """A past-due subscription's failed invoice, still waiting for its next attempt."""
+    if subscription.data["status"] != "past_due" or not subscription.data["latest_invoice"]:
+        return None
+    invoice = store.find_object(
+        "invoice", subscription.data["latest_invoice"], account=subscription.account
+    )
+    if invoice is None or invoice.data["status"] != "open":
+        return None
+    return invoice
+
+
+def subscription_retry(subscription: SandboxObject, invoice: SandboxObject) -> SandboxObject:
+    """Stripe's next automatic attempt at a failed renewal: paid -> active again; declined
+    again -> the next attempt is scheduled, and after the last one the subscription is
+    canceled (Stripe's default "cancel the subscription if all retries fail")."""
+    account = subscription.account
+    error = invoice_pay(invoice, subscription, off_session=True)
+    if error is None:
+        previous = store.save_object(subscription, status="active")
+        emit_event(
+            "customer.subscription.updated",
+            subscription.data,
+            account=account,
+            previous_attributes=previous,
         )
-        if _period(row.data)[1] <= clock.data["frozen_time"]
-    ]
+    elif invoice.data["next_payment_attempt"] is None:
+        now = clock_now(subscription.data["test_clock"], account)
+        previous = store.save_object(
+            subscription,
+            status="canceled",
+            canceled_at=now,
+            ended_at=now,
+            cancellation_details={
+                "comment": None,
+                "feedback": None,
+                "reason": "payment_failed",
+            },
+        )
+        emit_event(
+            "customer.subscription.deleted",
+            subscription.data,
+            account=account,
+            previous_attributes=previous,
+        )
+    return invoice
+
+
+def subscriptions_due(clock: SandboxObject) -> list[SandboxObject]:
+    """Subscriptions of the clock's customers with something due at its time: a renewal at
+    period end, or the next attempt at a failed renewal."""
+    due = []
+    for row in store.objects().filter(
+        object_type="subscription",
+        account=clock.account,
+        data__test_clock=clock.id,
+        data__status__in=["active", "past_due", "trialing"],
+    ):
+        failed = _open_renewal(row)
+        if failed is not None:
+            attempt_at = failed.data["next_payment_attempt"]
+            if attempt_at is not None and attempt_at <= clock.data["frozen_time"]:
+                due.append(row)
+        elif _period(row.data)[1] <= clock.data["frozen_time"]:
+            due.append(row)
+    return due
 
 
 # --- API ---------------------------------------------------------------------------------
@@ -580,12 +656,18 @@ def subscription_list(request: ApiRequest) -> dict:
 def subscription_update(request: ApiRequest) -> dict:
     subscription = _subscription(request)
     params = request.params
-    supported = {"cancel_at_period_end", "metadata", "description", "expand"}
+    supported = {
+        "cancel_at_period_end",
+        "default_payment_method",
+        "metadata",
+        "description",
+        "expand",
+    }
     unsupported = sorted(set(params) - supported)
     if unsupported:
         raise InvalidRequestError(
             f"The sandbox cannot update `{unsupported[0]}` on a subscription yet; it supports "
-            "cancel_at_period_end, metadata and description.",
+            "cancel_at_period_end, default_payment_method, metadata and description.",
             param=unsupported[0],
         )
     if subscription.data["status"] == "canceled":
@@ -600,6 +682,20 @@ def subscription_update(request: ApiRequest) -> dict:
         )["metadata"]
     if "description" in params:
         changes["description"] = params["description"] or None
+    if params.get("default_payment_method"):
+        method = store.get_object(
+            "payment_method",
+            params["default_payment_method"],
+            account=request.account,
+            param="default_payment_method",
+        )
+        if method.data.get("customer") != subscription.data["customer"]:
+            raise InvalidRequestError(
+                "The customer does not have a payment method with the ID "
+                f"{method.id}. The payment method must be attached to the customer.",
+                param="default_payment_method",
+            )
+        changes["default_payment_method"] = method.id
     if "cancel_at_period_end" in params:
         flag = bool(params["cancel_at_period_end"])
         changes["cancel_at_period_end"] = flag

@@ -232,6 +232,8 @@ def _stored_text() -> str:
             continue  # Stripe's side, in its own database
         for row in model.objects.all():
             for field in model._meta.concrete_fields:
+                if field.primary_key or field.is_relation:
+                    continue  # row ids are not data, and a growing id may read 1901
                 chunks.append(str(field.value_from_object(row)))
             if isinstance(row, Session):
                 chunks.append(str(row.get_decoded()))
@@ -252,10 +254,12 @@ def test_nothing_sensitive_is_stored_logged_or_echoed(client, custom_seller, cap
     stored = _stored_text()
     assert "account.updated" in stored, "the webhook events were not stored"
     for value in SENSITIVE:
-        assert value not in stored, f"{value} is stored in the app's database"
-        assert value not in caplog.text, f"{value} was logged"
+        # Whole numbers only: a year of birth inside a longer number (a timestamp) is not it.
+        shown_as_itself = re.compile(rf"(?<!\d){value}(?!\d)")
+        assert not shown_as_itself.search(stored), f"{value} is stored in the app's database"
+        assert not shown_as_itself.search(caplog.text), f"{value} was logged"
         for page in pages:
-            assert value not in page, f"{value} is shown on a page"
+            assert not shown_as_itself.search(page), f"{value} is shown on a page"
 
 
 def test_a_later_requirement_emails_the_seller_once_and_asks_only_for_it(client, custom_seller):

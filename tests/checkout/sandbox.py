@@ -66,3 +66,20 @@ def wait_until(condition, *, timeout: float = 10.0, interval: float = 0.1):
         if result or time.monotonic() > deadline:
             return result
         time.sleep(interval)
+
+
+def advance_subscription(base_url: str, subscription_id: str) -> requests.Response:
+    """Press the inspector's "Advance to next period" for a subscription, as a person would."""
+    http = requests.Session()
+    page = http.get(f"{base_url}/stripe-sandbox/", timeout=10)
+    page.raise_for_status()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    url = f"{base_url}/stripe-sandbox/subscriptions/{subscription_id}/advance/"
+    response = http.post(
+        url,
+        data={"csrfmiddlewaretoken": token.group(1)} if token else {},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response

@@ -124,3 +124,57 @@ def test_ten_concurrent_buy_clicks_open_one_checkout_session(monkeypatch, buyer)
         "Your payment page is being prepared. Try again in a moment.",
     }
     assert Order.objects.filter(buyer=buyer).count() == 1
+
+
+def test_ten_concurrent_subscribe_clicks_open_one_membership_and_one_checkout(monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from checkout import membership_services
+    from checkout.models import Membership, MembershipOffer
+    from tests.accounts.factories import StripeAccountFactory, UserFactory
+
+    seller = StripeAccountFactory().seller
+    offer = MembershipOffer.objects.create(
+        seller=seller,
+        currency="usd",
+        monthly_amount=1900,
+        charge_type="direct",
+        stripe_account_id=seller.stripe_account.stripe_account_id,
+        stripe_product_id="prod_x",
+        monthly_price_id="price_x",
+    )
+    buyer = UserFactory()
+    sessions: list[dict] = []
+    lock = threading.Lock()
+
+    def slow_create(**kwargs):
+        assert not connection.in_atomic_block
+        time.sleep(0.05)
+        with lock:
+            sessions.append(kwargs)
+        return stripe_payments.MembershipCheckout(
+            id="cs_test_one",
+            url="https://checkout.stripe.test/c/pay/cs_test_one",
+            status="open",
+            mode="subscription",
+            expires_at=timezone.now() + timedelta(minutes=30),
+            subscription_id="",
+            customer_id="",
+            setup_intent_id="",
+            membership_id=kwargs["membership_id"],
+        )
+
+    monkeypatch.setattr(stripe_payments, "membership_checkout_session_create", slow_create)
+
+    errors = run_at_once(
+        lambda: membership_services.membership_checkout_start(
+            buyer=buyer, offer=offer, interval="month"
+        )
+    )
+
+    # The clicks that arrive while the first is talking to Stripe are asked to wait.
+    assert all(isinstance(e, membership_services.MembershipError) for e in errors), errors
+    assert len(sessions) == 1
+    assert Membership.objects.filter(buyer=buyer).count() == 1

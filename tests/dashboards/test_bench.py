@@ -42,6 +42,7 @@ def test_bench_prints_every_page_and_partial_and_never_touches_the_configured_db
     for expected in (
         "sales page, last 30 days",
         "sales partial: status filter, page 2",
+        "sales partial: membership sales, page 2",
         "new-sales poll (nothing new)",
         "CSV export, last 30 days",
         "purchases partial: status filter",

@@ -244,3 +244,121 @@ def test_subscription_page_shows_the_interval(sdk):
 
     assert "$9.00 per month" in page.text
     assert "Subscribe" in page.text
+
+
+def test_an_invoice_carries_the_application_fee_and_a_failed_one_its_next_attempt(sdk):
+    account = connected_account(sdk).id
+    on_account = {"stripe_account": account}
+    _, session = _subscribe(
+        sdk,
+        account=account,
+        card=CARD_FAILS_ON_RENEWAL,
+        subscription_data={"application_fee_percent": 12.5},
+    )
+    invoice = sdk.v1.invoices.retrieve(session.invoice, options=on_account)
+    assert (invoice.amount_paid, invoice.application_fee_amount) == (900, 113)  # half up
+    assert invoice.next_payment_attempt is None
+
+    subscription = sdk.v1.subscriptions.retrieve(session.subscription, options=on_account)
+    from django.db import transaction
+
+    from stripe_sandbox import store
+    from stripe_sandbox.resources.subscriptions import subscription_advance
+    from stripe_sandbox.routers import SANDBOX_DATABASE
+
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        subscription_advance(store.find_object("subscription", subscription.id, account=account))
+    failed = sdk.v1.invoices.list(
+        params={"subscription": subscription.id, "status": "open"}, options=on_account
+    ).data[0]
+    assert failed.attempt_count == 1
+    assert failed.next_payment_attempt == failed.created + 3 * 86400
+
+
+def test_setup_mode_saves_a_card_for_the_customer_without_charging(sdk):
+    customer = sdk.v1.customers.create(params={"email": "card@example.com"})
+    with pytest.raises(stripe.InvalidRequestError, match="currency"):
+        sdk.v1.checkout.sessions.create(
+            params={"mode": "setup", "customer": customer.id, "success_url": "http://x.test/"}
+        )
+    with pytest.raises(stripe.InvalidRequestError, match="line_items"):
+        create_session(sdk, mode="setup", customer=customer.id, currency="usd")
+    session = sdk.v1.checkout.sessions.create(
+        params={
+            "mode": "setup",
+            "currency": "usd",
+            "customer": customer.id,
+            "setup_intent_data": {"metadata": {"membership_id": "7"}},
+            "success_url": "http://shop.example/card?session_id={CHECKOUT_SESSION_ID}",
+        }
+    )
+    assert (session.amount_total, session.payment_status) == (None, "no_payment_required")
+
+    response = pay(session, card="4242424242424242", email="card@example.com")
+
+    assert response.status_code == 303
+    done = sdk.v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent"]})
+    assert done.status == "complete"
+    intent = done.setup_intent
+    assert (intent.status, intent.customer, intent.metadata["membership_id"]) == (
+        "succeeded",
+        customer.id,
+        "7",
+    )
+    method = sdk.v1.payment_methods.retrieve(intent.payment_method)
+    assert method.customer == customer.id
+    assert sdk.v1.charges.list().data == []
+
+
+def test_a_subscription_takes_only_its_customers_card_as_default(sdk):
+    _, session = _subscribe(sdk)
+    other = sdk.v1.customers.create(params={"email": "other@example.com"})
+    setup = sdk.v1.checkout.sessions.create(
+        params={
+            "mode": "setup",
+            "currency": "usd",
+            "customer": other.id,
+            "success_url": "http://shop.example/",
+        }
+    )
+    pay(setup, card="4242424242424242", email="other@example.com")
+    foreign = sdk.v1.checkout.sessions.retrieve(setup.id, params={"expand": ["setup_intent"]})
+    with pytest.raises(stripe.InvalidRequestError, match="attached to the customer"):
+        sdk.v1.subscriptions.update(
+            session.subscription,
+            params={"default_payment_method": foreign.setup_intent.payment_method},
+        )
+
+
+def test_a_failed_renewal_is_retried_on_schedule_then_the_subscription_is_canceled(sdk, receiver):
+    clock, customer = _clock_customer(sdk)
+    _, session = _subscribe(sdk, customer=customer.id, card=CARD_FAILS_ON_RENEWAL)
+    subscription = sdk.v1.subscriptions.retrieve(session.subscription)
+    _advance_past_period(sdk, clock, subscription)
+    failed = sdk.v1.invoices.retrieve(sdk.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    first_retry = failed.next_payment_attempt
+    assert first_retry == failed.created + 3 * 86400
+
+    # Just before the retry nothing happens; at it, the second attempt fails (next in 5 days).
+    sdk.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": first_retry - 60})
+    assert sdk.v1.invoices.retrieve(failed.id).attempt_count == 1
+    sdk.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": first_retry + 60})
+    retried = sdk.v1.invoices.retrieve(failed.id)
+    assert (retried.attempt_count, retried.next_payment_attempt) == (
+        2,
+        first_retry + 60 + 5 * 86400,
+    )
+    assert sdk.v1.subscriptions.retrieve(subscription.id).status == "past_due"
+
+    # The third and fourth attempts fail too, each when due; then it is canceled.
+    for _ in range(2):
+        due = sdk.v1.invoices.retrieve(failed.id).next_payment_attempt
+        sdk.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": due + 60})
+    ended = sdk.v1.subscriptions.retrieve(subscription.id)
+    assert ended.status == "canceled"
+    assert ended.cancellation_details.reason == "payment_failed"
+    assert sdk.v1.invoices.retrieve(failed.id).attempt_count == 4
+    wait_for_deliveries()
+    events = events_by_type(receiver)
+    assert len(events["invoice.payment_failed"]) == 4
+    assert len(events["customer.subscription.deleted"]) == 1

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.models import StripeAccount, User
 from catalog.models import Course
+from checkout.models import MembershipOffer
 
 DEMO_PASSWORD = "justatest"
 
@@ -23,6 +24,9 @@ DEMO_USERS = [
     {"email": "seller2@example.com", "full_name": "Alan Turing", "is_seller": True},
     {"email": "buyer@example.com", "full_name": "Barbara Buyer"},
 ]
+
+# seller@example.com's membership: every one of their courses for $19 a month or $190 a year.
+DEMO_MEMBERSHIP = {"currency": "usd", "monthly_amount": 1900, "yearly_amount": 19000}
 
 # (seller, title, price in minor units, currency, description)
 DEMO_COURSES = [
@@ -121,6 +125,13 @@ class Command(BaseCommand):
             )
         if settings.STRIPE_SANDBOX_ENABLED:
             _link_demo_stripe_account(users[DEMO_CONNECTED_SELLER])
+        # The connected demo seller offers a membership; its Stripe Product and Prices are made
+        # when the first member subscribes (the sandbox is not serving while this runs).
+        MembershipOffer.objects.get_or_create(
+            seller=users[DEMO_CONNECTED_SELLER],
+            currency=DEMO_MEMBERSHIP["currency"],
+            defaults=DEMO_MEMBERSHIP,
+        )
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: password for every login is {DEMO_PASSWORD!r}.")
         )

@@ -35,7 +35,7 @@ from django.utils import timezone
 from accounts.models import StripeAccount, User
 from catalog.models import Course
 from catalog.money import percent_of
-from checkout.models import Order, Refund
+from checkout.models import Membership, MembershipOffer, Order, Refund
 from checkout.services.sale_totals import sale_totals_rebuild
 
 
@@ -59,6 +59,13 @@ STATUS_WEIGHTS = [
 ]
 BATCH = 5000
 DISPUTE_WINDOW = dt.timedelta(days=90)
+# One membership for every ten sales, each with its first invoice as a sale; most still live.
+SALES_PER_MEMBERSHIP = 10
+MEMBERSHIP_STATUS_WEIGHTS = [
+    (Membership.Status.ACTIVE, 80),
+    (Membership.Status.PAST_DUE, 5),
+    (Membership.Status.CANCELED, 15),
+]
 
 
 class Command(BaseCommand):
@@ -132,6 +139,7 @@ class Command(BaseCommand):
         self._seed_sales(small, newest_days_ago=0)
         if count > small:
             self._seed_sales(count - small, newest_days_ago=small / SALES_PER_DAY)
+        self._seed_memberships(count // SALES_PER_MEMBERSHIP)
         # Bulk inserts bypass checkout's services, so the all-time totals are built afterwards.
         sale_totals_rebuild()
         with connection.cursor() as cursor:
@@ -251,6 +259,87 @@ class Command(BaseCommand):
                 ]
             )
 
+    def _seed_memberships(self, count: int) -> None:
+        """Every seller offers a monthly USD membership (every third also yearly); `count`
+        members joined over the same history, each with their first invoice as a sale."""
+        offers = MembershipOffer.objects.bulk_create(
+            [
+                MembershipOffer(
+                    seller=seller,
+                    currency="usd",
+                    monthly_amount=1900,
+                    yearly_amount=19000 if n % 3 == 0 else None,
+                    charge_type=Order.ChargeType.DESTINATION,
+                    stripe_account_id=f"acct_bench{seller.pk:010d}",
+                    monthly_price_id=f"price_bench{n}m",
+                    yearly_price_id=f"price_bench{n}y" if n % 3 == 0 else "",
+                )
+                for n, seller in enumerate(self.sellers)
+            ]
+        )
+        statuses = [status for status, _ in MEMBERSHIP_STATUS_WEIGHTS]
+        weights = [weight for _, weight in MEMBERSHIP_STATUS_WEIGHTS]
+        span = dt.timedelta(days=count * SALES_PER_MEMBERSHIP / SALES_PER_DAY)
+        rng = self.rng
+        for start in range(0, count, BATCH):
+            memberships = []
+            for _ in range(min(BATCH, count - start)):
+                offer = rng.choice(offers)
+                interval = "year" if offer.yearly_amount and rng.random() < 0.3 else "month"
+                started = self.now - span * rng.random()
+                status = rng.choices(statuses, weights)[0]
+                memberships.append(
+                    Membership(
+                        buyer_id=rng.choice(self.buyer_ids),
+                        seller_id=offer.seller_id,
+                        offer=offer,
+                        interval=interval,
+                        amount=offer.amount_for(interval),
+                        currency="usd",
+                        platform_fee_percent=offer.platform_fee_percent,
+                        charge_type=offer.charge_type,
+                        stripe_account_id=offer.stripe_account_id,
+                        price_id=offer.price_id_for(interval),
+                        status=status,
+                        started_at=started,
+                        current_period_end=self.now + dt.timedelta(days=rng.randint(1, 30)),
+                        past_due_since=(
+                            self.now - dt.timedelta(days=2)
+                            if status == Membership.Status.PAST_DUE
+                            else None
+                        ),
+                        ended_at=(
+                            started + (self.now - started) * rng.random()
+                            if status == Membership.Status.CANCELED
+                            else None
+                        ),
+                        created_at=started,
+                    )
+                )
+            memberships = Membership.objects.bulk_create(memberships)
+            Order.objects.bulk_create(
+                [
+                    Order(
+                        buyer_id=membership.buyer_id,
+                        course=None,
+                        membership=membership,
+                        invoice_id=f"in_bench{membership.pk:012d}",
+                        seller_id=membership.seller_id,
+                        status=Order.Status.PAID,
+                        charge_type=membership.charge_type,
+                        amount=membership.amount,
+                        fee_amount=percent_of(membership.amount, membership.platform_fee_percent),
+                        currency="usd",
+                        stripe_account_id=membership.stripe_account_id,
+                        payment_intent_id="pi_bench",
+                        charge_id="ch_bench",
+                        created_at=membership.started_at,
+                        paid_at=membership.started_at,
+                    )
+                    for membership in memberships
+                ]
+            )
+
     # --- Timing ----------------------------------------------------------------------------------
 
     def _endpoints(self) -> list[tuple[str, list[tuple[Client, str, dict]]]]:
@@ -308,6 +397,10 @@ class Command(BaseCommand):
             (
                 "sales partial: sort by amount, page 2",
                 per_seller(lambda s: ("/dashboard/sales/?sort=-amount&page=2", hx)),
+            ),
+            (
+                "sales partial: membership sales, page 2",
+                per_seller(lambda s: ("/dashboard/sales/?kind=membership&page=2", hx)),
             ),
             (
                 "sales partial: buyer email search",

@@ -45,7 +45,7 @@ def stripe_client() -> stripe.StripeClient:
     }
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {
-            "api": settings.STRIPE_API_BASE,
+            "api": settings.STRIPE_SANDBOX_API_URL or settings.STRIPE_API_BASE,
             "connect": settings.STRIPE_API_BASE,
         }
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)

@@ -78,6 +78,13 @@ if not STRIPE_SANDBOX_ENABLED and not DEBUG:
         raise ImproperlyConfigured(f"With a real Stripe key, set {', '.join(_missing)} too.")
 # Where the SDK sends requests: the sandbox mounted in this site, or Stripe itself.
 STRIPE_API_BASE = f"{SITE_URL}/stripe-sandbox" if STRIPE_SANDBOX_ENABLED else None
+# `make serve` runs the sandbox's API in processes of its own, as Stripe is another service: a web
+# worker waiting on the sandbox never waits for one of its own threads. The app's API calls go
+# there; the OAuth consent page stays on STRIPE_API_BASE, the browser's way in.
+STRIPE_SANDBOX_API_URL = os.environ.get("STRIPE_SANDBOX_API_URL", "").rstrip("/")
+# The base of the sandbox's hosted pages (checkout, onboarding) in the links its API returns;
+# empty means the host the API request came to.
+STRIPE_SANDBOX_PUBLIC_URL = os.environ.get("STRIPE_SANDBOX_PUBLIC_URL", "").rstrip("/")
 # The sandbox delivers its webhooks here (the app's own endpoints).
 STRIPE_SANDBOX_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/"
 STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/connect/"
@@ -141,10 +148,16 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+# A PostgreSQL connection costs a few milliseconds to open, so each server thread keeps its own
+# for ten minutes and checks it is alive before reusing it after an error or an idle spell.
+# SQLite opens a file; keeping it buys nothing.
+DATABASE_CONN_MAX_AGE = int(
+    os.environ.get("DATABASE_CONN_MAX_AGE", "600" if DATABASE_URL.startswith("postgres") else "0")
+)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
     ),
 }
 if STRIPE_SANDBOX_ENABLED:
@@ -246,6 +259,24 @@ else:
 # --- Background tasks ---------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Cache --------------------------------------------------------------------------------------
+# allauth's rate limits (login, sign-up, password reset) and its OAuth-like states count in the
+# cache. The local-memory cache is one process's own: under several gunicorn workers or machines
+# each would count apart. REDIS_URL shares one cache between all of them.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "marketplace"),
+            # A Redis that stops answering fails a request in a second instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -258,9 +289,34 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Logs: one line per request and per task, each with its request id, on stderr ---------------
+MIDDLEWARE[:0] = [
+    "site_config.request_log.RequestLogMiddleware",
+    "site_config.health.HealthCheckMiddleware",
+]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "site_config.request_log.RequestIdFilter"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s",
+            "datefmt": "%H:%M:%S",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # The request line below replaces Django's own "GET /x 200" lines; errors still log.
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        # The task line below replaces Django's start and finish lines; failures still log.
+        "django.tasks": {"level": "WARNING"},
+    },
 }

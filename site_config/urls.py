@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from catalog import views as catalog_views
+from site_config import views as site_views
 
 urlpatterns = [
+    path("robots.txt", site_views.robots_txt, name="robots-txt"),
     path("", catalog_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

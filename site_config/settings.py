@@ -197,6 +197,7 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # Rate limits count per client address. Behind N proxies of your own (a load balancer), allauth
 # takes the client's address from X-Forwarded-For; with 0 it ignores that header, which a client
 # could forge.

@@ -1,0 +1,84 @@
+"""allauth's emails (address confirmation, password reset) go through the task worker."""
+
+import smtplib
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.utils import timezone
+
+from accounts import tasks
+from accounts.models import User
+from tests.accounts.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class DownSMTP(EmailBackend):
+    def send_messages(self, messages):
+        raise smtplib.SMTPConnectError(421, "Service not available")
+
+
+@pytest.fixture
+def smtp_down(settings):
+    settings.MAILERS = {"default": {"BACKEND": "tests.accounts.test_emails.DownSMTP"}}
+
+
+@pytest.fixture
+def database_queue(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+SIGN_UP = {
+    "email": "new.person@example.com",
+    "password1": "a-very-good-passphrase",
+    "password2": "a-very-good-passphrase",
+}
+
+
+def test_sign_up_works_while_the_mail_server_is_down(client, smtp_down):
+    response = client.post("/accounts/signup/", SIGN_UP)
+
+    assert response.status_code == 302
+    assert User.objects.filter(email="new.person@example.com").exists()
+
+
+def test_password_reset_works_while_the_mail_server_is_down(client, smtp_down):
+    UserFactory(email="forgetful@example.com")
+
+    response = client.post("/accounts/password/reset/", {"email": "forgetful@example.com"})
+
+    assert response.status_code == 302
+
+
+def test_the_request_only_queues_the_email_and_the_worker_sends_it(client, database_queue):
+    from django_tasks_db.models import DBTaskResult
+
+    client.post("/accounts/signup/", SIGN_UP)
+
+    assert mail.outbox == []
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "accounts.tasks.account_email_send"
+
+    queued.task.call(**queued.args_kwargs["kwargs"])
+
+    [message] = mail.outbox
+    assert message.to == ["new.person@example.com"]
+    assert "/accounts/confirm-email/" in message.body
+
+
+def test_an_smtp_failure_queues_a_retry_for_later(smtp_down, database_queue):
+    from django_tasks_db.models import DBTaskResult
+
+    with pytest.raises(smtplib.SMTPConnectError):
+        tasks.account_email_send.func(
+            subject="Confirm",
+            body="Click",
+            to=["a@example.com"],
+            from_email="x@example.com",
+            alternatives=[],
+        )
+
+    retry = DBTaskResult.objects.get()
+    assert retry.args_kwargs["kwargs"]["attempt"] == 2
+    assert retry.run_after > timezone.now()

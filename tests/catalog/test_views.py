@@ -152,6 +152,10 @@ def test_seller_creates_a_course_priced_in_minor_units(client, seller):
         ({"price": "10.5", "currency": "jpy"}, "price", "at most 0 decimal places"),
         ({"price": "abc"}, "price", "Enter a number."),
         ({"currency": "xyz"}, "currency", "Select a valid choice"),
+        ({"title": "Line one\nline two"}, "title", "no line breaks"),
+        ({"title": "Tab\tseparated"}, "title", "no line breaks"),
+        ({"title": "Bell\x07"}, "title", "no line breaks"),
+        ({"title": "Para\u2029graph"}, "title", "no line breaks"),
     ],
 )
 def test_invalid_course_form_shows_field_errors_and_saves_nothing(

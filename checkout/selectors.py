@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +11,10 @@ from checkout.models import ACCESS_STATUSES, Order, StripeCustomer
 
 # A session this close to expiry is not worth sending a buyer to: they would not finish in time.
 CHECKOUT_REUSE_MARGIN = timedelta(minutes=5)
+
+# Stripe's Checkout Session ids: "cs_test_…" / "cs_live_…" (the sandbox's "cs_1…"), letters,
+# digits and underscores.
+CHECKOUT_SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 
 
 def course_charge_type(*, course: Course) -> str:
@@ -81,9 +86,14 @@ def order_get_open_checkout(*, buyer: User, course: Course) -> Order | None:
 def order_get_for_viewer(
     *, user: User, session_id: str = "", pk: int | None = None
 ) -> Order | None:
-    """An order its buyer may look at, by Checkout Session id or primary key."""
+    """An order its buyer may look at, by Checkout Session id or primary key.
+
+    The id comes from a URL: anything that is not shaped like one is not found, without asking
+    the database (PostgreSQL refuses a NUL character with an error)."""
     orders = Order.objects.select_related("course", "seller").filter(buyer=user)
     if session_id:
+        if not CHECKOUT_SESSION_ID.fullmatch(session_id):
+            return None
         return orders.filter(checkout_session_id=session_id).first()
     if pk is not None:
         return orders.filter(pk=pk).first()

@@ -384,3 +384,19 @@ def test_yen_refunds_are_whole_yen(client, make_course, monkeypatch):
     assert 'value="1500"' in page
     assert "at most 0 decimal places" in refused
     assert sent[0]["amount"] == 500
+
+
+@pytest.mark.parametrize("session_id", ["\x00", "cs_test_\x00", "cs_test_a'b", "x" * 5000, "cs_"])
+def test_a_malformed_session_id_on_the_success_page_is_not_found(client, buyer, session_id):
+    client.force_login(buyer)
+
+    response = client.get("/checkout/success/", {"session_id": session_id})
+
+    assert response.status_code == 404
+
+
+def test_a_malformed_session_id_never_reaches_the_database(buyer, django_assert_num_queries):
+    from checkout import selectors
+
+    with django_assert_num_queries(0):
+        assert selectors.order_get_for_viewer(user=buyer, session_id="cs_test_\x00") is None

@@ -82,3 +82,38 @@ def test_an_smtp_failure_queues_a_retry_for_later(smtp_down, database_queue):
     retry = DBTaskResult.objects.get()
     assert retry.args_kwargs["kwargs"]["attempt"] == 2
     assert retry.run_after > timezone.now()
+
+
+def address_of_length(length: int) -> str:
+    """A valid address: a 64-character local part, domain labels of at most 50 characters."""
+    labels, room = [], length - len("a" * 64 + "@" + "com")
+    while room > 0:
+        label = "b" * min(50, room - 1)
+        labels.append(label)
+        room -= len(label) + 1
+    email = "a" * 64 + "@" + ".".join([*labels, "com"])
+    assert len(email) == length
+    return email
+
+
+@pytest.mark.parametrize("length", [255, 320])
+def test_sign_up_refuses_an_address_longer_than_the_user_table_keeps(client, length):
+    email = address_of_length(length)
+    form = {**SIGN_UP, "email": email}
+
+    response = client.post("/accounts/signup/", form)
+
+    assert response.status_code == 200
+    assert "too long" in response.content.decode()
+    assert not User.objects.exists()
+    # Trying again is the same clear answer, not an error page.
+    assert client.post("/accounts/signup/", form).status_code == 200
+
+
+def test_sign_up_accepts_an_address_of_the_longest_length_kept(client):
+    email = address_of_length(254)
+
+    response = client.post("/accounts/signup/", {**SIGN_UP, "email": email})
+
+    assert response.status_code == 302
+    assert User.objects.get().email == email

@@ -100,6 +100,28 @@ def order_get_for_viewer(
     return None
 
 
+def order_refund_blocked_reason(*, order: Order) -> str:
+    """Why the marketplace cannot refund this sale itself ("" when it can), in words for the
+    seller: what happened and what to do."""
+    if order.charge_type != Order.ChargeType.DIRECT:
+        return ""
+    # A direct charge lives on the seller's own account; for a Standard account the platform's
+    # access ends when it is disconnected (Express and Custom accounts stay the platform's).
+    lost_access = StripeAccount.objects.filter(
+        stripe_account_id=order.stripe_account_id,
+        account_type=StripeAccount.AccountType.STANDARD,
+        disconnected_at__isnull=False,
+    ).exists()
+    if not lost_access:
+        return ""
+    return (
+        "This sale was paid into the seller's own Stripe account, which is no longer connected "
+        "to the marketplace, so it cannot be refunded from here. The seller can refund it in "
+        "their Stripe Dashboard (Payments, then this payment, then Refund), or connect that "
+        "Stripe account again on the Account page and then refund it here."
+    )
+
+
 def order_can_refund(*, order: Order, user: User) -> bool:
     return user.is_authenticated and (user.is_staff or order.seller_id == user.pk)
 

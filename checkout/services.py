@@ -298,6 +298,8 @@ def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:
             raise CheckoutError("Only paid orders can be refunded.")
         if order.charge_type == Order.ChargeType.SEPARATE and not order.transfer_id:
             raise CheckoutError("The seller's transfer is still being made. Try again shortly.")
+        if blocked := selectors.order_refund_blocked_reason(order=order):
+            raise CheckoutError(blocked)
         refundable = order_refundable_amount(order=order)
         if amount <= 0:
             raise CheckoutError("The refund must be more than zero.")

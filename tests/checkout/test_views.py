@@ -333,6 +333,38 @@ def test_a_refund_above_the_paid_amount_is_refused_with_a_message(client, monkey
     assert not order.refunds.exists()
 
 
+def test_a_refund_after_the_standard_seller_disconnected_says_what_to_do(client, monkeypatch):
+    order = PaidOrderFactory()  # a direct charge on the seller's Standard account
+    order.seller.stripe_account.mark_disconnected()
+    monkeypatch.setattr(stripe_payments, "refund_create", lambda **kwargs: pytest.fail("called"))
+    client.force_login(order.seller)
+
+    html = client.post(refund_url(order), {"amount": "10.00"}).content.decode()
+
+    assert "no longer connected to the marketplace" in html
+    assert "Stripe Dashboard" in html
+    assert "misconfigured" not in html
+    assert not order.refunds.exists()
+
+
+def test_an_express_seller_who_unlinked_can_still_be_refunded(client, monkeypatch):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    order.seller.stripe_account.account_type = "express"
+    order.seller.stripe_account.save()
+    order.seller.stripe_account.mark_disconnected()
+    monkeypatch.setattr(
+        stripe_payments,
+        "refund_create",
+        lambda **kwargs: stripe_payments.RefundResult(id="re_x", status="succeeded", amount=1000),
+    )
+    client.force_login(order.seller)
+
+    response = client.post(refund_url(order), {"amount": "10.00"})
+
+    assert response.status_code == 303
+    assert order.refunds.get().stripe_refund_id == "re_x"
+
+
 def test_zero_and_too_precise_refunds_are_refused(client):
     order = PaidOrderFactory()
     client.force_login(order.seller)

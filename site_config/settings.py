@@ -85,6 +85,11 @@ STRIPE_SANDBOX_API_URL = os.environ.get("STRIPE_SANDBOX_API_URL", "").rstrip("/"
 # The base of the sandbox's hosted pages (checkout, onboarding) in the links its API returns;
 # empty means the host the API request came to.
 STRIPE_SANDBOX_PUBLIC_URL = os.environ.get("STRIPE_SANDBOX_PUBLIC_URL", "").rstrip("/")
+# The redirect URIs registered for the platform's Connect application (at Stripe: Dashboard,
+# Connect, Onboarding options, OAuth). The sandbox's consent page accepts only these, as Stripe.
+STRIPE_SANDBOX_OAUTH_REDIRECT_URIS = env_list(
+    "STRIPE_SANDBOX_OAUTH_REDIRECT_URIS", f"{SITE_URL}/connect/oauth/callback/"
+)
 # The sandbox delivers its webhooks here (the app's own endpoints).
 STRIPE_SANDBOX_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/"
 STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/connect/"

@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from email import message_from_string
 from email.header import decode_header, make_header
 from html.parser import HTMLParser
 from pathlib import Path
@@ -153,13 +154,83 @@ class FormFields(HTMLParser):
             self.done = True
 
 
+class MailWatcher:
+    """Reads the stack's log, where the task worker prints each email (console mail), for the
+    address-confirmation links new buyers must follow (email verification is mandatory)."""
+
+    LINK = re.compile(r"https?://\S+/accounts/confirm-email/[^/\s]+/")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.links: dict[str, str] = {}
+        self.changed = threading.Condition()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        block: list[str] = []
+        with self.path.open() as log:
+            while not self.stopped.is_set():
+                line = log.readline()
+                if not line:
+                    time.sleep(0.1)
+                    continue
+                if line.rstrip("\n") != "-" * 79:
+                    block.append(line)
+                    continue
+                # The console mailer ends each message with a line of 79 dashes.
+                start = next((i for i, text in enumerate(block) if text.startswith("Content-")), 0)
+                message = message_from_string("".join(block[start:]))
+                block = []
+                body = message.get_payload(decode=True) or b""
+                link = self.LINK.search(body.decode("utf-8", "replace"))
+                if link and message["To"]:
+                    with self.changed:
+                        self.links[message["To"].strip()] = link[0]
+                        self.changed.notify_all()
+
+    def link_for(self, email: str, timeout: float = 30) -> str | None:
+        with self.changed:
+            self.changed.wait_for(lambda: email in self.links, timeout=timeout)
+            return self.links.get(email)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
 # --- the virtual users ------------------------------------------------------------------------
 
 COURSE_LINK = re.compile(r'href="/courses/([a-z0-9-]+)/"')
 BUY_FORM = re.compile(r'action="/checkout/courses/([a-z0-9-]+)/buy/"')
 
 
-def buyer_journey(base: str, stats: Stats, deadline: float, decline_share: float) -> None:
+def sign_up(client: Client, stats: Stats, mail: MailWatcher) -> None:
+    client.call("sign-up page", "GET", "/accounts/signup/", (200,))
+    email = f"load-{uuid.uuid4().hex[:12]}@example.com"
+    client.post_form(
+        "sign up",
+        "/accounts/signup/",
+        {"email": email, "password1": PASSWORD, "password2": PASSWORD},
+        (302,),
+    )
+    started = time.perf_counter()
+    link = mail.link_for(email)
+    stats.record(
+        "confirmation email arrives",
+        (time.perf_counter() - started) * 1000,
+        "" if link else "no confirmation email within 30 s",
+    )
+    if link is None:
+        raise StepFailed("confirmation email")
+    client.call("confirm-email page", "GET", link, (200,))
+    client.post_form("confirm email (logs in)", link, {}, (302,))
+    stats.count("signups")
+
+
+def buyer_journey(
+    base: str, stats: Stats, deadline: float, decline_share: float, mail: MailWatcher
+) -> None:
     client = Client(base, stats)
     owned: set[str] = set()
     signed_up = False
@@ -180,16 +251,8 @@ def buyer_journey(base: str, stats: Stats, deadline: float, decline_share: float
             slug = random.choice(slugs)
             page = client.call("course page", "GET", f"/courses/{slug}/", (200,))
             if not signed_up:
-                client.call("sign-up page", "GET", "/accounts/signup/", (200,))
-                email = f"load-{uuid.uuid4().hex[:12]}@example.com"
-                client.post_form(
-                    "sign up",
-                    "/accounts/signup/",
-                    {"email": email, "password1": PASSWORD, "password2": PASSWORD},
-                    (302,),
-                )
+                sign_up(client, stats, mail)
                 signed_up = True
-                stats.count("signups")
                 page = client.call("course page", "GET", f"/courses/{slug}/", (200,))
             if time.monotonic() >= deadline:
                 return
@@ -511,6 +574,7 @@ def main() -> int:
     )
     try:
         wait_until_up(base, stack)
+        mail = MailWatcher(log_path)
         print(
             f"load: {users} users ({sellers} sellers) for {duration:.0f} s on {base} ({engine})",
             flush=True,
@@ -522,7 +586,9 @@ def main() -> int:
             threading.Thread(target=seller_journey, args=(base, stats, deadline))
             for _ in range(sellers)
         ] + [
-            threading.Thread(target=buyer_journey, args=(base, stats, deadline, args.decline_share))
+            threading.Thread(
+                target=buyer_journey, args=(base, stats, deadline, args.decline_share, mail)
+            )
             for _ in range(users - sellers)
         ]
         for thread in threads:
@@ -537,6 +603,7 @@ def main() -> int:
             time.sleep(2)
             report = settle_report(env)
         probed = probe(base, args.probe_concurrency, args.probe_seconds)
+        mail.stop()
     finally:
         stack.send_signal(signal.SIGTERM)
         try:

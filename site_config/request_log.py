@@ -8,9 +8,11 @@ while the request (or task) runs carries it as `%(request_id)s`.
 import contextvars
 import logging
 import re
+import sys
 import time
 import uuid
 
+from django.tasks import TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 
 logger = logging.getLogger("site_config.requests")
@@ -72,14 +74,17 @@ def _on_task_started(sender, task_result, **kwargs) -> None:
 
 def _on_task_finished(sender, task_result, **kwargs) -> None:
     elapsed_ms = (time.perf_counter() - _task_started_at.get()) * 1000
-    level = logging.INFO if task_result.status == "SUCCESSFUL" else logging.WARNING
+    failed = task_result.status == TaskResultStatus.FAILED
+    # The signal is sent inside the worker's exception handler: a failure logs its traceback.
+    exc_info = sys.exc_info() if failed else None
     task_logger.log(
-        level,
+        logging.ERROR if failed else logging.INFO,
         "task %s %s %s %.1fms",
         task_result.task.name,
         task_result.id,
         task_result.status,
         elapsed_ms,
+        exc_info=exc_info if exc_info and exc_info[0] else None,
     )
     current_request_id.set("-")
 

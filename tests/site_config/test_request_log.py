@@ -50,3 +50,18 @@ def test_each_task_logs_one_line_and_its_logs_carry_its_id(caplog, settings):
     [line] = [r for r in caplog.records if r.name == "site_config.tasks"]
     assert "_log_something" in line.getMessage()
     assert "SUCCESSFUL" in line.getMessage()
+
+
+@task()
+def _fail() -> None:
+    raise RuntimeError("mail server on fire")
+
+
+def test_a_failing_task_logs_one_error_line_with_its_traceback(caplog):
+    with caplog.at_level(logging.INFO):
+        _fail.enqueue()
+
+    [line] = [r for r in caplog.records if r.name == "site_config.tasks"]
+    assert line.levelno == logging.ERROR
+    assert "FAILED" in line.getMessage()
+    assert line.exc_info[0] is RuntimeError

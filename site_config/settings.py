@@ -117,6 +117,10 @@ if STRIPE_SANDBOX_ENABLED:
     INSTALLED_APPS.append("stripe_sandbox")
 
 MIDDLEWARE = [
+    # One log line per request, tagged with its id (first, so it times and tags everything).
+    "site_config.request_log.RequestLogMiddleware",
+    # /healthz/ answers before the host check and the HTTPS redirect (load balancer probes).
+    "site_config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -276,7 +280,7 @@ else:
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Cache --------------------------------------------------------------------------------------
-# allauth's rate limits (login, sign-up, password reset) and its OAuth-like states count in the
+# allauth's rate limits (login, sign-up, password reset) and email cool-downs count in the
 # cache. The local-memory cache is one process's own: under several gunicorn workers or machines
 # each would count apart. REDIS_URL shares one cache between all of them.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -306,10 +310,6 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 
 # --- Logs: one line per request and per task, each with its request id, on stderr ---------------
-MIDDLEWARE[:0] = [
-    "site_config.request_log.RequestLogMiddleware",
-    "site_config.health.HealthCheckMiddleware",
-]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -329,10 +329,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        # The request line below replaces Django's own "GET /x 200" lines; errors still log.
+        # site_config.request_log's request line replaces Django's "GET /x 200"; errors still log.
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
-        # The task line below replaces Django's start and finish lines; failures still log.
+        # Its task line replaces Django's start and finish lines; failures log with a traceback.
         "django.tasks": {"level": "WARNING"},
     },
 }

@@ -160,7 +160,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 # A PostgreSQL connection costs a few milliseconds to open, so each server thread keeps its own
 # for ten minutes and checks it is alive before reusing it after an error or an idle spell.
-# SQLite opens a file; keeping it buys nothing.
+# SQLite keeps the old default, a connection per request (cheap: a file, no network).
 DATABASE_CONN_MAX_AGE = int(
     os.environ.get("DATABASE_CONN_MAX_AGE", "600" if DATABASE_URL.startswith("postgres") else "0")
 )

@@ -12,10 +12,12 @@ RUN_ENV := DJANGO_DEBUG=1 EMAIL_MODE=console PORT=$(PORT)
 # The same rule as settings.py: no key, or a sandbox key, means the embedded Stripe sandbox.
 SANDBOX_MODE := [[ -z "$${STRIPE_SECRET_KEY:-}" || "$${STRIPE_SECRET_KEY}" == sk_test_sandbox* ]]
 
-.PHONY: help run test test-fast e2e lint format setup migrate demo lock clean check-deploy bench
+.PHONY: help run serve load test test-fast e2e lint format setup migrate demo lock clean check-deploy bench
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://127.0.0.1:$(PORT) with the task worker"
+	@echo "make serve  - production-like: debug off, gunicorn + task worker on http://127.0.0.1:$(PORT)"
+	@echo "make load   - start the serve stack on a free port and drive concurrent buyers (LOAD_ARGS)"
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
 	@echo "make lint   - ruff (style, imports, the Stripe gateway rule)"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
@@ -41,6 +43,14 @@ demo: migrate
 
 run: demo
 	$(RUN_ENV) scripts/run-dev
+
+# Production-like: gunicorn + the task worker, debug off (see README "Production").
+serve: demo
+	PORT=$(PORT) scripts/serve
+
+# Starts its own serve stack on free ports (PostgreSQL when DATABASE_URL names it) and drives it.
+load: setup
+	$(PYTHON) scripts/load.py $(LOAD_ARGS)
 
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

@@ -1,6 +1,8 @@
+import unicodedata
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from catalog.models import Course
 from catalog.money import CURRENCY_CHOICES, currency_decimals, from_minor_units, to_minor_units
@@ -8,8 +10,16 @@ from catalog.money import CURRENCY_CHOICES, currency_decimals, from_minor_units,
 MAX_PRICE_MINOR_UNITS = 99_999_999  # Stripe's limit for a single charge in most currencies.
 
 
+def refuse_control_characters(value: str) -> None:
+    """A title is one line of text: it goes into email subjects, where a line break is an error."""
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+        raise ValidationError(
+            "Use letters, numbers and punctuation only: no line breaks, tabs or control characters."
+        )
+
+
 class CourseForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[refuse_control_characters])
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
     content = forms.CharField(
         label="Course content",

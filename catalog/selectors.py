@@ -1,17 +1,25 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import StrIndex, Substr
 
 from accounts.models import User
 from catalog.models import Course
 
 
 def course_list_published(*, search: str = "") -> QuerySet[Course]:
+    """Published courses; a search matches what the catalog shows: title, description and the
+    seller's display name. Never the seller's email address: a match on it would let anyone
+    guess an address one character at a time."""
     courses = Course.objects.filter(is_published=True).select_related("seller")
     search = search.strip()
     if search:
-        courses = courses.filter(
+        courses = courses.annotate(
+            # User.display_name: the full name, or the part of the email before the "@".
+            seller_email_name=Substr("seller__email", 1, StrIndex("seller__email", Value("@")) - 1)
+        ).filter(
             Q(title__icontains=search)
+            | Q(description__icontains=search)
             | Q(seller__full_name__icontains=search)
-            | Q(seller__email__icontains=search)
+            | Q(seller__full_name="", seller_email_name__icontains=search)
         )
     return courses
 

@@ -1,5 +1,6 @@
 """The emails sent about an order, each delivered at most once per order and kind."""
 
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,9 +22,18 @@ DISPUTE = "dispute"
 REFUND_PREFIX = "refund-"
 
 
+CONTROL = ("Cc", "Zl", "Zp")  # control characters, line and paragraph separators
+
+
+def _one_line(text: str) -> str:
+    """Any run of whitespace, line breaks and control characters becomes one space: a subject
+    with a line break is refused by the mail library, and the email would never go out."""
+    return " ".join("".join(" " if unicodedata.category(c) in CONTROL else c for c in text).split())
+
+
 def _template_and_recipient(*, order: Order, kind: str) -> tuple[str, str, str]:
     """(template name, recipient, subject) for one kind of email."""
-    title = order.item_title
+    title = _one_line(order.item_title)
     if kind == RECEIPT:
         return "receipt", order.buyer.email, f"Your receipt for “{title}”"
     if kind == SALE:

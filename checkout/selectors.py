@@ -1,3 +1,4 @@
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +12,10 @@ from checkout.models import ACCESS_STATUSES, Order, Refund, StripeCustomer
 
 # A session this close to expiry is not worth sending a buyer to: they would not finish in time.
 CHECKOUT_REUSE_MARGIN = timedelta(minutes=5)
+
+# Stripe's Checkout Session ids: "cs_test_…" / "cs_live_…" (the sandbox's "cs_1…"), letters,
+# digits and underscores.
+CHECKOUT_SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 
 
 def course_charge_type(*, course: Course) -> str:
@@ -85,9 +90,14 @@ def order_get_open_checkout(*, buyer: User, course: Course) -> Order | None:
 def order_get_for_viewer(
     *, user: User, session_id: str = "", pk: int | None = None
 ) -> Order | None:
-    """An order its buyer may look at, by Checkout Session id or primary key."""
+    """An order its buyer may look at, by Checkout Session id or primary key.
+
+    The id comes from a URL: anything that is not shaped like one is not found, without asking
+    the database (PostgreSQL refuses a NUL character with an error)."""
     orders = Order.objects.select_related("course", "seller").filter(buyer=user)
     if session_id:
+        if not CHECKOUT_SESSION_ID.fullmatch(session_id):
+            return None
         return orders.filter(checkout_session_id=session_id).first()
     if pk is not None:
         return orders.filter(pk=pk).first()
@@ -143,9 +153,33 @@ def order_refund_permission(*, order: Order, user: User) -> RefundPermission:
         blocker = "Only paid orders can be refunded."
     elif amount_left <= 0:
         blocker = "Nothing is left to refund."
+    elif lost_access := _lost_access_reason(order=order):
+        blocker = lost_access
     else:
         blocker = ""
     return RefundPermission(may_manage=may_manage, amount_left=amount_left, blocker=blocker)
+
+
+def _lost_access_reason(*, order: Order) -> str:
+    """Why the marketplace cannot refund this sale itself ("" when it can), in words for the
+    seller: what happened and what to do."""
+    if order.charge_type != Order.ChargeType.DIRECT:
+        return ""
+    # A direct charge lives on the seller's own account; for a Standard account the platform's
+    # access ends when it is disconnected (Express and Custom accounts stay the platform's).
+    lost_access = StripeAccount.objects.filter(
+        stripe_account_id=order.stripe_account_id,
+        account_type=StripeAccount.AccountType.STANDARD,
+        disconnected_at__isnull=False,
+    ).exists()
+    if not lost_access:
+        return ""
+    return (
+        "This sale was paid into the seller's own Stripe account, which is no longer connected "
+        "to the marketplace, so it cannot be refunded from here. The seller can refund it in "
+        "their Stripe Dashboard (Payments, then this payment, then Refund), or connect that "
+        "Stripe account again on the Account page and then refund it here."
+    )
 
 
 def stripe_customer_id(*, user: User, stripe_account_id: str) -> str:

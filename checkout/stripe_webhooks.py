@@ -10,8 +10,6 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
-from site_config.stripe_client import stripe_client
-
 logger = logging.getLogger(__name__)
 
 PLATFORM = "platform"
@@ -40,28 +38,57 @@ def endpoint_secret(*, endpoint: str) -> str:
 
 
 def webhook_event_parse(*, payload: bytes, signature: str, endpoint: str) -> ParsedEvent:
-    """Verify `Stripe-Signature` against the endpoint's secret, then read the event."""
+    """Verify `Stripe-Signature` against the endpoint's secret, then read the event.
+
+    Anything that is not a well-formed event is rejected here (the view answers 400): a retry of
+    the same bytes can never succeed, so Stripe should stop, and nothing is stored."""
     secret = endpoint_secret(endpoint=endpoint)
     if not secret or not signature:
         raise WebhookEventRejected("Missing signature or endpoint secret.")
     try:
-        stripe_client().construct_event(
-            payload, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(
+            text, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError as error:
         raise WebhookEventRejected(str(error)) from error
+    except UnicodeDecodeError as error:
+        raise WebhookEventRejected("The payload is not UTF-8.") from error
+    # The verified bytes are the source of truth; plain dicts keep Stripe objects out of services.
+    try:
+        data = json.loads(text)
     except ValueError as error:
         raise WebhookEventRejected("The payload is not JSON.") from error
-    # The verified bytes are the source of truth; plain dicts keep Stripe objects out of services.
-    data = json.loads(payload)
-    if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
-        raise WebhookEventRejected("Not a Stripe event.")
+    return _event_from_json(data)
+
+
+def _event_from_json(data) -> ParsedEvent:
+    if not isinstance(data, dict):
+        raise WebhookEventRejected("Not a Stripe event: the payload is not a JSON object.")
+    event_id, event_type = data.get("id"), data.get("type")
+    account = data.get("account") or ""
+    created = data.get("created") or 0
+    body = data.get("data")
+    data_object = body.get("object") if isinstance(body, dict) else None
+    problems = [
+        name
+        for name, fine in [
+            ("id", isinstance(event_id, str) and event_id),
+            ("type", isinstance(event_type, str) and event_type),
+            ("account", isinstance(account, str)),
+            ("created", isinstance(created, int) and not isinstance(created, bool)),
+            ("data.object", isinstance(data_object, dict)),
+        ]
+        if not fine
+    ]
+    if problems:
+        raise WebhookEventRejected(f"Not a Stripe event: bad {', '.join(problems)}.")
     _drop_personal_details(data)
     return ParsedEvent(
-        id=data["id"],
-        type=data["type"],
-        account=data.get("account") or "",
-        created=int(data.get("created") or 0),
+        id=event_id,
+        type=event_type,
+        account=account,
+        created=created,
         payload=data,
     )
 

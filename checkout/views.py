@@ -140,7 +140,7 @@ def _receive_webhook(request, *, endpoint: str) -> HttpResponse:
         )
     except stripe_webhooks.WebhookEventRejected as error:
         logger.warning("Rejected a %s webhook: %s", endpoint, error)
-        return HttpResponseBadRequest("Invalid signature.")
+        return HttpResponseBadRequest("Not a valid signed Stripe event.")
     try:
         webhook_event_receive(event=event, endpoint=endpoint)
     except Exception:

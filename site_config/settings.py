@@ -81,6 +81,18 @@ if not STRIPE_SANDBOX_ENABLED and not DEBUG:
         raise ImproperlyConfigured(f"With a real Stripe key, set {', '.join(_missing)} too.")
 # Where the SDK sends requests: the sandbox mounted in this site, or Stripe itself.
 STRIPE_API_BASE = f"{SITE_URL}/stripe-sandbox" if STRIPE_SANDBOX_ENABLED else None
+# `make serve` runs the sandbox's API in processes of its own, as Stripe is another service: a web
+# worker waiting on the sandbox never waits for one of its own threads. The app's API calls go
+# there; the OAuth consent page stays on STRIPE_API_BASE, the browser's way in.
+STRIPE_SANDBOX_API_URL = os.environ.get("STRIPE_SANDBOX_API_URL", "").rstrip("/")
+# The base of the sandbox's hosted pages (checkout, onboarding) in the links its API returns;
+# empty means the host the API request came to.
+STRIPE_SANDBOX_PUBLIC_URL = os.environ.get("STRIPE_SANDBOX_PUBLIC_URL", "").rstrip("/")
+# The redirect URIs registered for the platform's Connect application (at Stripe: Dashboard,
+# Connect, Onboarding options, OAuth). The sandbox's consent page accepts only these, as Stripe.
+STRIPE_SANDBOX_OAUTH_REDIRECT_URIS = env_list(
+    "STRIPE_SANDBOX_OAUTH_REDIRECT_URIS", f"{SITE_URL}/connect/oauth/callback/"
+)
 # The sandbox delivers its webhooks here (the app's own endpoints).
 STRIPE_SANDBOX_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/"
 STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{SITE_URL}/checkout/webhook/connect/"
@@ -113,6 +125,10 @@ if STRIPE_SANDBOX_ENABLED:
     INSTALLED_APPS.append("stripe_sandbox")
 
 MIDDLEWARE = [
+    # One log line per request, tagged with its id (first, so it times and tags everything).
+    "site_config.request_log.RequestLogMiddleware",
+    # /healthz/ answers before the host check and the HTTPS redirect (load balancer probes).
+    "site_config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -149,10 +165,16 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+# A PostgreSQL connection costs a few milliseconds to open, so each server thread keeps its own
+# for ten minutes and checks it is alive before reusing it after an error or an idle spell.
+# SQLite keeps the old default, a connection per request (cheap: a file, no network).
+DATABASE_CONN_MAX_AGE = int(
+    os.environ.get("DATABASE_CONN_MAX_AGE", "600" if DATABASE_URL.startswith("postgres") else "0")
+)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
     ),
 }
 if STRIPE_SANDBOX_ENABLED:
@@ -189,9 +211,20 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "optional")
+# Account enumeration: allauth hides whether an address has an account only when addresses
+# are verified. Sign-up with a taken address then shows the same "check your email" page as a
+# new one, and the owner gets an "you already have an account" email instead of the form saying
+# so. Verification therefore is mandatory; confirming the address logs the new user in.
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Rate limits count per client address. Behind N proxies of your own (a load balancer), allauth
+# takes the client's address from X-Forwarded-For; with 0 it ignores that header, which a client
+# could forge.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -258,6 +291,24 @@ DASHBOARD_POLL_SECONDS = 15
 # --- Background tasks ---------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Cache --------------------------------------------------------------------------------------
+# allauth's rate limits (login, sign-up, password reset) and email cool-downs count in the
+# cache. The local-memory cache is one process's own: under several gunicorn workers or machines
+# each would count apart. REDIS_URL shares one cache between all of them.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "marketplace"),
+            # A Redis that stops answering fails a request in a second instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -275,12 +326,33 @@ SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD") and not DEBUG
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Logs: one line per request and per task, each with its request id, on stderr ---------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "site_config.request_log.RequestIdFilter"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)-7s [%(request_id)s] %(name)s: %(message)s",
+            "datefmt": "%H:%M:%S",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # The Stripe SDK logs request and response bodies at debug level: they would carry the ID
-    # numbers and bank account numbers a Custom seller sends, so it never logs below INFO.
-    "loggers": {"stripe": {"level": "INFO"}},
+    "loggers": {
+        # The Stripe SDK logs request and response bodies at debug level: they would carry the ID
+        # numbers and bank account numbers a Custom seller sends, so it never logs below INFO.
+        "stripe": {"level": "INFO"},
+        # site_config.request_log's request line replaces Django's "GET /x 200"; errors still log.
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        # Its task line replaces Django's start and finish lines; failures log with a traceback.
+        "django.tasks": {"level": "WARNING"},
+    },
 }

@@ -62,7 +62,8 @@ def stripe_client() -> stripe.StripeClient:
     }
     if settings.STRIPE_API_BASE:
         options["base_addresses"] = {
-            "api": settings.STRIPE_API_BASE,
+            # make serve runs the sandbox's API in processes of its own (see scripts/serve).
+            "api": settings.STRIPE_SANDBOX_API_URL or settings.STRIPE_API_BASE,
             "connect": settings.STRIPE_API_BASE,
         }
     return stripe.StripeClient(settings.STRIPE_SECRET_KEY, **options)

@@ -65,7 +65,11 @@ class ApiRequest:
         return params_module.as_list(self.params.get("expand"))
 
     def absolute_url(self, path: str) -> str:
-        """A URL on this server (for hosted pages), e.g. `absolute_url("/stripe-sandbox/x/")`."""
+        """A URL on this server (for hosted pages), e.g. `absolute_url("/stripe-sandbox/x/")`.
+
+        When the API is served apart from the pages (`make serve`), the pages' public base."""
+        if settings.STRIPE_SANDBOX_PUBLIC_URL:
+            return settings.STRIPE_SANDBOX_PUBLIC_URL + path
         return self.http.build_absolute_uri(path)
 
 

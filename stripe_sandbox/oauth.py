@@ -69,9 +69,19 @@ def _authorize_problem(params: dict[str, str]) -> str | None:
         return "Invalid response_type: must be 'code'."
     if params["scope"] not in ("read_write", "read_only"):
         return "Invalid scope: must be 'read_write' or 'read_only'."
+    registered = settings.STRIPE_SANDBOX_OAUTH_REDIRECT_URIS
+    if not params["redirect_uri"] and registered:
+        # Stripe sends the user to the application's first registered URI.
+        params["redirect_uri"] = registered[0]
     parts = urlsplit(params["redirect_uri"])
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "Invalid redirect_uri: an absolute http(s) URL is required."
+    if params["redirect_uri"] not in registered:
+        # Stripe refuses any other, so a forged link cannot send the code elsewhere.
+        return (
+            f"Invalid redirect_uri '{params['redirect_uri']}': it must exactly match one of the "
+            "redirect URIs registered in this application's Connect settings."
+        )
     return None
 
 

@@ -36,6 +36,7 @@ def stripe_sandbox(live_server, settings):
     settings.STRIPE_API_BASE = f"{base}/stripe-sandbox"
     settings.STRIPE_SANDBOX_WEBHOOK_URL = f"{base}/checkout/webhook/"
     settings.STRIPE_SANDBOX_CONNECT_WEBHOOK_URL = f"{base}/checkout/webhook/connect/"
+    settings.STRIPE_SANDBOX_OAUTH_REDIRECT_URIS = [f"{base}/connect/oauth/callback/"]
     return base
 
 

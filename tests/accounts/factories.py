@@ -1,4 +1,5 @@
 import factory
+from allauth.account.models import EmailAddress
 
 from accounts.models import StripeAccount, User
 
@@ -18,6 +19,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     def save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+    @factory.post_generation
+    def verified_email(obj, create, extracted, **kwargs):
+        """Logging in needs a verified address (mandatory verification); pass
+        `verified_email=False` for a user who has not confirmed theirs."""
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
 class SellerFactory(UserFactory):

@@ -1,5 +1,6 @@
 """Account pages: sign-up, login, profile, and connecting Stripe (HTTP mocked by responses)."""
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.django_db
-def test_sign_up_creates_a_buyer_with_a_name_and_logs_them_in(client):
+def test_sign_up_creates_a_buyer_who_confirms_the_address_and_is_logged_in(client):
     response = client.post(
         "/accounts/signup/",
         {
@@ -30,12 +31,38 @@ def test_sign_up_creates_a_buyer_with_a_name_and_logs_them_in(client):
         },
     )
     assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
     user = User.objects.get(email="new.person@example.com")
     assert user.full_name == "New Person"
     assert not user.is_seller
+    assert client.get("/account/").status_code == 302
+
+    [message] = mail.outbox
+    assert message.to == ["new.person@example.com"]
+    confirm_path = re.search(r"https?://[^/]+(/accounts/confirm-email/[^/\s]+/)", message.body)[1]
+    assert client.post(confirm_path).status_code == 302
     assert client.get("/account/").status_code == 200
-    # Verification is optional by default, but the confirmation email is still sent.
-    assert [m.to for m in mail.outbox] == [["new.person@example.com"]]
+
+
+@pytest.mark.django_db
+def test_sign_up_with_a_taken_address_looks_the_same_and_tells_only_the_owner(client):
+    UserFactory(email="taken@example.com")
+    form = {
+        "email": "taken@example.com",
+        "password1": "a-very-good-passphrase",
+        "password2": "a-very-good-passphrase",
+    }
+
+    response = client.post("/accounts/signup/", form)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm-email/"
+    page = client.get(response["Location"]).content.decode()
+    assert "already" not in page.lower()
+    assert User.objects.filter(email="taken@example.com").count() == 1
+    [message] = mail.outbox
+    assert message.to == ["taken@example.com"]
+    assert "already" in message.body.lower()
 
 
 @pytest.mark.django_db

@@ -46,6 +46,30 @@ def test_search_matches_title_or_seller_name(client):
 
 
 @pytest.mark.django_db
+def test_search_matches_the_description(client):
+    CourseFactory(title="Colour", description="Mixing pigments for watercolour washes")
+    assert "Colour" in client.get("/courses/?q=pigments").content.decode()
+
+
+@pytest.mark.django_db
+def test_search_never_matches_a_seller_email_address(client):
+    seller = SellerFactory(full_name="Frida K", email="frida.kahlo.secret@example.com")
+    CourseFactory(title="Portraits", seller=seller)
+    for probe in ["frida.kahlo", "kahlo.secret@", "@example.com", "frida.kahlo.secret@example.com"]:
+        assert "Portraits" not in client.get("/courses/", {"q": probe}).content.decode(), probe
+    assert "Portraits" in client.get("/courses/", {"q": "frida k"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_search_matches_a_nameless_seller_by_the_name_the_catalog_shows(client):
+    CourseFactory(
+        title="Pottery", seller=SellerFactory(full_name="", email="clay.maker@example.com")
+    )
+    assert "Pottery" in client.get("/courses/?q=clay.maker").content.decode()
+    assert "Pottery" not in client.get("/courses/?q=example.com").content.decode()
+
+
+@pytest.mark.django_db
 def test_htmx_search_returns_only_the_results_fragment(client):
     CourseFactory(title="Watercolour basics")
     full = client.get("/courses/?q=water").content.decode()
@@ -128,6 +152,10 @@ def test_seller_creates_a_course_priced_in_minor_units(client, seller):
         ({"price": "10.5", "currency": "jpy"}, "price", "at most 0 decimal places"),
         ({"price": "abc"}, "price", "Enter a number."),
         ({"currency": "xyz"}, "currency", "Select a valid choice"),
+        ({"title": "Line one\nline two"}, "title", "no line breaks"),
+        ({"title": "Tab\tseparated"}, "title", "no line breaks"),
+        ({"title": "Bell\x07"}, "title", "no line breaks"),
+        ({"title": "Para\u2029graph"}, "title", "no line breaks"),
     ],
 )
 def test_invalid_course_form_shows_field_errors_and_saves_nothing(

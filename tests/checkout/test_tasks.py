@@ -29,6 +29,18 @@ def test_the_receipt_goes_to_the_buyer_in_html_and_text():
     assert "<strong>“Stripe for people”</strong>" in html
 
 
+def test_a_title_with_a_line_break_still_gets_its_emails_out():
+    # Saved before titles were checked, or by other means than the course form.
+    order = PaidOrderFactory(course__title="Stripe\nfor\r\npeople\u2028now")
+
+    tasks.order_email_send.enqueue(order_id=order.pk, kind="receipt")
+    tasks.order_email_send.enqueue(order_id=order.pk, kind="sale")
+
+    receipt, sale = mail.outbox
+    assert receipt.subject == "Your receipt for “Stripe for people now”"
+    assert sale.subject == "You sold “Stripe for people now”"
+
+
 def test_the_sale_notice_tells_the_seller_their_share():
     order = PaidOrderFactory(fee_amount=490)
 

@@ -333,6 +333,38 @@ def test_a_refund_above_the_paid_amount_is_refused_with_a_message(client, monkey
     assert not order.refunds.exists()
 
 
+def test_a_refund_after_the_standard_seller_disconnected_says_what_to_do(client, monkeypatch):
+    order = PaidOrderFactory()  # a direct charge on the seller's Standard account
+    order.seller.stripe_account.mark_disconnected()
+    monkeypatch.setattr(stripe_payments, "refund_create", lambda **kwargs: pytest.fail("called"))
+    client.force_login(order.seller)
+
+    html = client.post(refund_url(order), {"amount": "10.00"}).content.decode()
+
+    assert "no longer connected to the marketplace" in html
+    assert "Stripe Dashboard" in html
+    assert "misconfigured" not in html
+    assert not order.refunds.exists()
+
+
+def test_an_express_seller_who_unlinked_can_still_be_refunded(client, monkeypatch):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    order.seller.stripe_account.account_type = "express"
+    order.seller.stripe_account.save()
+    order.seller.stripe_account.mark_disconnected()
+    monkeypatch.setattr(
+        stripe_payments,
+        "refund_create",
+        lambda **kwargs: stripe_payments.RefundResult(id="re_x", status="succeeded", amount=1000),
+    )
+    client.force_login(order.seller)
+
+    response = client.post(refund_url(order), {"amount": "10.00"})
+
+    assert response.status_code == 303
+    assert order.refunds.get().stripe_refund_id == "re_x"
+
+
 def test_zero_and_too_precise_refunds_are_refused(client):
     order = PaidOrderFactory()
     client.force_login(order.seller)
@@ -457,3 +489,19 @@ def test_yen_refunds_are_whole_yen(client, make_course, monkeypatch):
     assert 'value="1500"' in page
     assert "at most 0 decimal places" in refused
     assert sent[0]["amount"] == 500
+
+
+@pytest.mark.parametrize("session_id", ["\x00", "cs_test_\x00", "cs_test_a'b", "x" * 5000, "cs_"])
+def test_a_malformed_session_id_on_the_success_page_is_not_found(client, buyer, session_id):
+    client.force_login(buyer)
+
+    response = client.get("/checkout/success/", {"session_id": session_id})
+
+    assert response.status_code == 404
+
+
+def test_a_malformed_session_id_never_reaches_the_database(buyer, django_assert_num_queries):
+    from checkout import selectors
+
+    with django_assert_num_queries(0):
+        assert selectors.order_get_for_viewer(user=buyer, session_id="cs_test_\x00") is None

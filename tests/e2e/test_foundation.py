@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import User
@@ -11,7 +12,7 @@ from tests.catalog.factories import CourseFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_visitor_signs_up_and_lands_logged_in(page, live_server):
+def test_a_visitor_signs_up_confirms_the_address_and_lands_logged_in(page, live_server):
     page.goto(f"{live_server.url}/")
     page.get_by_role("link", name="Sign up").click()
     page.get_by_label("Email").fill("newcomer@example.com")
@@ -19,6 +20,10 @@ def test_a_visitor_signs_up_and_lands_logged_in(page, live_server):
     page.get_by_label("Password:", exact=True).fill("a-very-good-passphrase")
     page.get_by_label("Password (again):").fill("a-very-good-passphrase")
     page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    [message] = mail.outbox
+    page.goto(re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)[0])
+    page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     assert User.objects.get(email="newcomer@example.com").full_name == "New Comer"
 

@@ -15,6 +15,11 @@ def platform_pages(live_server):
     return f"{live_server.url}/stripe-sandbox/?platform="
 
 
+@pytest.fixture(autouse=True)
+def _registered_redirect_uri(settings, stripe_sandbox, platform_pages):
+    settings.STRIPE_SANDBOX_OAUTH_REDIRECT_URIS = [f"{platform_pages}oauth"]
+
+
 def test_seller_approves_oauth_consent_with_a_new_account(page, sdk, platform_pages):
     url = sdk.oauth.authorize_url(
         params={

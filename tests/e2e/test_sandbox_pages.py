@@ -43,7 +43,9 @@ def _page_urls(sdk, live_server) -> dict[str, str]:
     )
     return {
         "inspector": back,
-        "consent": sdk.oauth.authorize_url(params={"redirect_uri": back, "state": "s"}),
+        "consent": sdk.oauth.authorize_url(
+            params={"redirect_uri": f"{live_server.url}/connect/oauth/callback/", "state": "s"}
+        ),
         "onboarding": link.url,
         "express dashboard": sdk.v1.accounts.login_links.create(onboarded.id).url,
     }

@@ -114,6 +114,14 @@ def test_session_create_replays_for_the_same_idempotency_key(sdk):
         create_session(sdk, options=options, client_reference_id="other")
 
 
+def test_hosted_page_links_use_the_public_url_when_the_api_is_served_apart(sdk, settings):
+    settings.STRIPE_SANDBOX_PUBLIC_URL = "https://shop.example"
+
+    session = create_session(sdk)
+
+    assert session.url == f"https://shop.example/stripe-sandbox/pay/{session.id}/"
+
+
 def test_paying_redirects_to_success_url_with_the_session_id(sdk):
     session = create_session(sdk)
 

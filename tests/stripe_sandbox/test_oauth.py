@@ -13,6 +13,11 @@ pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 REDIRECT_URI = "http://testserver.example/connect/oauth/callback/"
 
 
+@pytest.fixture(autouse=True)
+def _registered_redirect_uri(settings, stripe_sandbox):
+    settings.STRIPE_SANDBOX_OAUTH_REDIRECT_URIS = [REDIRECT_URI]
+
+
 def _authorize_url(sdk, **params):
     return sdk.oauth.authorize_url(
         params={"scope": "read_write", "redirect_uri": REDIRECT_URI, "state": "s-123", **params}
@@ -182,3 +187,46 @@ def test_access_token_acts_as_the_connected_account_until_deauthorized(sdk, sand
     sdk.oauth.deauthorize(params={"stripe_user_id": token.stripe_user_id})
     with pytest.raises(stripe.AuthenticationError):
         as_seller.v1.accounts.retrieve_current()
+
+
+@pytest.mark.parametrize(
+    "redirect_uri",
+    [
+        "https://evil.example/",
+        "http://testserver.example/connect/oauth/callback/?next=https://evil.example/",
+        "http://testserver.example/connect/oauth/callback",
+        "http://TESTSERVER.example/connect/oauth/callback/",
+    ],
+)
+def test_consent_refuses_a_redirect_uri_the_platform_never_registered(sdk, redirect_uri):
+    session = requests.Session()
+    # A genuine consent page first, for the CSRF cookie a forged form would also carry.
+    assert session.get(_authorize_url(sdk), timeout=5).status_code == 200
+    url = _authorize_url(sdk, redirect_uri=redirect_uri)
+
+    consent = session.get(url, timeout=5)
+    approve = session.post(
+        url.split("?")[0],
+        data={
+            **{key: values[0] for key, values in parse_qs(urlsplit(url).query).items()},
+            "decision": "approve",
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": url},
+        allow_redirects=False,
+        timeout=5,
+    )
+
+    assert consent.status_code == 400
+    assert "must exactly match one of the redirect URIs registered" in consent.text
+    assert approve.status_code == 400
+    assert "Location" not in approve.headers
+
+
+def test_consent_without_a_redirect_uri_returns_to_the_first_registered_one(sdk):
+    url = sdk.oauth.authorize_url(params={"scope": "read_write", "state": "s-1"})
+
+    location, query = _decide(url, "deny")
+
+    assert location.startswith(REDIRECT_URI + "?")
+    assert query["error"] == "access_denied"

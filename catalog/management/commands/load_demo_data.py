@@ -1,3 +1,4 @@
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -109,6 +110,10 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+            # Sign-up verifies addresses by email; the demo addresses count as verified.
+            EmailAddress.objects.update_or_create(
+                user=user, email=email, defaults={"verified": True, "primary": True}
+            )
             users[email] = user
         for seller_email, title, price, currency, description in DEMO_COURSES:
             Course.objects.get_or_create(

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The form renderer reads Django's own form templates from here, beside the site's.
+    "django.forms",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -144,6 +146,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms and fields render through templates/components/ (labels, help, errors under the field).
+FORM_RENDERER = "site_config.forms.SiteFormRenderer"
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASES = {

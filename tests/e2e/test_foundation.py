@@ -18,7 +18,7 @@ def test_a_visitor_signs_up_and_lands_logged_in(page, live_server):
     page.get_by_label("Full name").fill("New Comer")
     page.get_by_label("Password:", exact=True).fill("a-very-good-passphrase")
     page.get_by_label("Password (again):").fill("a-very-good-passphrase")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     assert User.objects.get(email="newcomer@example.com").full_name == "New Comer"
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from catalog.money import currency_decimals, to_minor_units
+from catalog.money import currency_decimals, format_money, to_minor_units
 
 
 class RefundForm(forms.Form):
@@ -11,12 +11,15 @@ class RefundForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=12,
         decimal_places=3,
-        help_text="Up to the amount left to refund. A full refund ends the buyer's access.",
     )
 
-    def __init__(self, *args, currency: str, **kwargs):
+    def __init__(self, *args, currency: str, amount_left: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        self.fields["amount"].help_text = (
+            f"Up to {format_money(amount_left, currency)}, what is left to refund. "
+            "A full refund ends the buyer's access."
+        )
         step = Decimal(1).scaleb(-currency_decimals(currency))
         self.fields["amount"].widget.attrs.update({"step": str(step), "inputmode": "decimal"})
 

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from catalog.money import format_money
 from checkout import stripe_payments
 from checkout.models import Order
 from site_config.stripe_client import StripeGatewayError
@@ -139,7 +140,9 @@ def test_an_open_checkout_is_offered_again(client, buyer, make_course, session_c
     html = client.get(course.get_absolute_url()).content.decode()
     second = client.post(buy_url(course))
 
-    assert "Continue to payment" in html
+    # The same wording as a first purchase: a cancelled payment page is not "continued".
+    assert f"Buy for {format_money(course.price_amount, course.currency)}" in html
+    assert "Continue to payment" not in html
     assert second["Location"] == "https://checkout.stripe.test/pay"
     assert len(session_create) == 1
 

@@ -58,7 +58,7 @@ TOO_WIDE = """
 () => [...document.querySelectorAll('body *')]
   .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1)
   .filter(el => !el.closest('.visually-hidden, .skip-link'))
-  .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : ''))
+  .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : ''))
   .slice(0, 5)
 """
 

@@ -723,13 +723,13 @@ def test_home_page_leads_with_the_card_until_the_seller_can_take_payments(
 ):
     client.force_login(seller)
     page = client.get(reverse("home")).content.decode()
-    # Connecting Stripe comes before anything else on the page.
-    assert page.index("Connect with Stripe") < page.index("<h1>")
+    # Connecting Stripe comes right under the page's heading, before browsing or new courses.
+    assert page.index("<h1>") < page.index("Connect with Stripe") < page.index("Browse all")
 
     pending = StripeAccountFactory(charges_enabled=False, details_submitted=False)
     client.force_login(pending.seller)
     page = client.get(reverse("home")).content.decode()
-    assert page.index("Getting paid with Stripe") < page.index("<h1>")
+    assert page.index("Getting paid with Stripe") < page.index("Browse all")
 
     client.force_login(connected_seller)
     page = client.get(reverse("home")).content.decode()

@@ -233,3 +233,12 @@ def test_fee_preview_is_for_sellers_only(client, buyer):
     response = client.get("/courses/new/fee-preview/", {"price": "10", "currency": "usd"})
 
     assert response.status_code == 403
+
+
+def test_a_seller_without_courses_gets_one_next_step_not_an_empty_table(client, seller):
+    client.force_login(seller)
+
+    html = client.get("/courses/mine/").content.decode()
+
+    assert "Create your first course" in html
+    assert "<table" not in html

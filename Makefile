@@ -12,7 +12,7 @@ RUN_ENV := DJANGO_DEBUG=1 EMAIL_MODE=console PORT=$(PORT)
 # The same rule as settings.py: no key, or a sandbox key, means the embedded Stripe sandbox.
 SANDBOX_MODE := [[ -z "$${STRIPE_SECRET_KEY:-}" || "$${STRIPE_SECRET_KEY}" == sk_test_sandbox* ]]
 
-.PHONY: help run serve load test test-fast e2e lint format setup migrate demo lock clean check-deploy bench
+.PHONY: help run serve load test test-fast e2e lint format setup migrate demo lock clean check-deploy bench screenshots
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://127.0.0.1:$(PORT) with the task worker"
@@ -20,6 +20,7 @@ help:
 	@echo "make load   - start the serve stack on a free port and drive concurrent buyers (LOAD_ARGS)"
 	@echo "make test   - set up and run the whole test suite (browser tests included)"
 	@echo "make lint   - ruff (style, imports, the Stripe gateway rule)"
+	@echo "make screenshots - PNGs of the key pages at 1280 and 390 px into screenshots/ (from the accessibility browser test)"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
 	@echo "make bench  - time the dashboards at 1,000 and 100,000 sales (throwaway database; DATABASE_URL picks the engine)"
 
@@ -60,6 +61,12 @@ test-fast: setup
 
 e2e: setup
 	$(PYTHON) -m pytest -m e2e $(PYTEST_ARGS)
+
+# The accessibility browser test saves every page it checks, desktop and phone, as it goes.
+screenshots: setup
+	rm -rf screenshots
+	SCREENSHOTS_DIR=screenshots $(PYTHON) -m pytest -p no:randomly tests/e2e/test_accessibility.py $(PYTEST_ARGS)
+	@echo "Screenshots in screenshots/"
 
 lint: setup
 	$(PYTHON) -m ruff check .

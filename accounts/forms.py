@@ -23,8 +23,55 @@ class SignupForm(forms.Form):
         user_update_profile(user=user, full_name=self.cleaned_data["full_name"])
 
 
-def _time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+# Offered first, so most people never scroll the ~600 names; the rest follow grouped by region.
+COMMON_TIME_ZONES = (
+    "UTC",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Africa/Lagos",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+)
+TIME_ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+def _time_zone_label(name: str) -> str:
+    return name.replace("_", " ").replace("/", " / ")
+
+
+def _time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    groups: dict[str, list[tuple[str, str]]] = {region: [] for region in TIME_ZONE_REGIONS}
+    other: list[tuple[str, str]] = []
+    for name in sorted(zoneinfo.available_timezones()):
+        if name in COMMON_TIME_ZONES:
+            continue
+        region = name.split("/", 1)[0]
+        groups.get(region, other).append((name, _time_zone_label(name)))
+    return [
+        ("Common", [(name, _time_zone_label(name)) for name in COMMON_TIME_ZONES]),
+        *((region, zones) for region, zones in groups.items() if zones),
+        ("Other", other),
+    ]
 
 
 class ProfileForm(forms.Form):

@@ -161,6 +161,7 @@ def _stripe_account_create(*, seller: User, account_type: str) -> StripeAccount:
     account = account_create(
         account_type=account_type,
         email=seller.email,
+        business_name=seller.display_name,
         seller_id=seller.pk,
         idempotency_key=_account_create_key(seller=seller),
     )

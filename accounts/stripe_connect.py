@@ -95,7 +95,7 @@ def account_retrieve(*, stripe_account_id: str) -> ConnectedAccount:
 
 
 def account_create(
-    *, account_type: str, email: str, seller_id: int, idempotency_key: str
+    *, account_type: str, email: str, business_name: str, seller_id: int, idempotency_key: str
 ) -> ConnectedAccount:
     """Create an Express or Custom account for a seller, described by controller properties.
 
@@ -123,6 +123,9 @@ def account_create(
             {
                 "controller": controller,
                 "email": email,
+                # The name buyers see on Stripe's payment page and statements: the seller's name
+                # as the catalog shows it ("by Grace Hopper" → "Pay Grace Hopper").
+                "business_profile": {"name": business_name},
                 "capabilities": {
                     "card_payments": {"requested": True},
                     "transfers": {"requested": True},

@@ -18,40 +18,17 @@ def refuse_control_characters(value: str) -> None:
         )
 
 
-class CourseForm(forms.Form):
-    title = forms.CharField(max_length=200, validators=[refuse_control_characters])
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
-    content = forms.CharField(
-        label="Course content",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="Shown only to buyers who paid, to you and to staff.",
-    )
+class CoursePriceForm(forms.Form):
+    """A course's price and currency, validated into minor units (`price_amount`); on its own it
+    backs the course form's live "You receive" preview."""
+
     price = forms.DecimalField(
         min_value=Decimal("0.50"),
         max_digits=12,
         decimal_places=3,
-        help_text="In the currency below, e.g. 49.00. At least 0.50 (Stripe's minimum charge).",
+        help_text="For example 49.00. At least 0.50, Stripe's smallest charge.",
     )
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
-    charge_type = forms.ChoiceField(
-        label="How the payment is made",
-        choices=Course.ChargeType.choices,
-        initial=Course.ChargeType.AUTOMATIC,
-    )
-    is_published = forms.BooleanField(label="Published (visible in the catalog)", required=False)
-
-    @classmethod
-    def initial_for(cls, course: Course) -> dict:
-        return {
-            "title": course.title,
-            "description": course.description,
-            "content": course.content,
-            "price": from_minor_units(course.price_amount, course.currency),
-            "currency": course.currency,
-            "charge_type": course.charge_type,
-            "is_published": course.is_published,
-        }
 
     def clean(self):
         cleaned = super().clean()
@@ -67,6 +44,44 @@ class CourseForm(forms.Form):
             if cleaned["price_amount"] > MAX_PRICE_MINOR_UNITS:
                 self.add_error("price", "The price is above the largest amount Stripe can charge.")
         return cleaned
+
+
+class CourseForm(CoursePriceForm):
+    title = forms.CharField(max_length=200, validators=[refuse_control_characters])
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Shown in the catalog and on the course page.",
+    )
+    content = forms.CharField(
+        label="Course content",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Lessons, links and notes. Shown only to buyers who paid, to you and to staff.",
+    )
+    charge_type = forms.ChoiceField(
+        label="How the payment is made",
+        choices=Course.ChargeType.choices,
+        initial=Course.ChargeType.AUTOMATIC,
+        help_text=(
+            "Automatic suits almost every course: it picks what fits your Stripe account "
+            "(direct charges for Standard accounts, destination charges for Express and Custom)."
+        ),
+    )
+    is_published = forms.BooleanField(label="Published: visible in the catalog", required=False)
+
+    field_order = ["title", "description", "content", "price", "currency", "charge_type"]
+
+    @classmethod
+    def initial_for(cls, course: Course) -> dict:
+        return {
+            "title": course.title,
+            "description": course.description,
+            "content": course.content,
+            "price": from_minor_units(course.price_amount, course.currency),
+            "currency": course.currency,
+            "charge_type": course.charge_type,
+            "is_published": course.is_published,
+        }
 
     def course_fields(self) -> dict:
         data = self.cleaned_data

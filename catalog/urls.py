@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.course_list, name="course-list"),
     path("mine/", views.my_courses, name="my-courses"),
     path("new/", views.course_new, name="course-new"),
+    path("new/fee-preview/", views.course_fee_preview, name="course-fee-preview"),
     path("<slug:slug>/", views.course_detail, name="course-detail"),
     path("<slug:slug>/edit/", views.course_edit, name="course-edit"),
     path("<slug:slug>/content/", views.course_content, name="course-content"),

@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog.forms import CourseForm, CourseSearchForm
+from catalog.forms import CourseForm, CoursePriceForm, CourseSearchForm
+from catalog.models import Course
 from catalog.selectors import (
     course_get,
     course_get_owned,
@@ -19,6 +20,7 @@ from catalog.selectors import (
 from catalog.services import course_create, course_update
 from checkout.membership_selectors import membership_box_for_course
 from checkout.selectors import course_access_allowed, course_buy_box
+from checkout.services.orders import order_fee_amount
 
 COURSES_PER_PAGE = 12
 
@@ -94,6 +96,47 @@ def my_courses(request):
     return render(request, "catalog/my_courses.html", {"courses": courses})
 
 
+def _fee_preview(*, data, course: Course | None) -> dict | None:
+    """What the seller receives for the price being typed: the platform fee is worked out by the
+    same function that charges it, at this course's fee (or a new course's default)."""
+    form = CoursePriceForm(data)
+    if not form.is_valid():
+        return None
+    priced = Course(
+        price_amount=form.cleaned_data["price_amount"],
+        currency=form.cleaned_data["currency"],
+        platform_fee_percent=(
+            course.platform_fee_percent
+            if course
+            else Course._meta.get_field("platform_fee_percent").default
+        ),
+    )
+    fee = order_fee_amount(course=priced)
+    return {
+        "currency": priced.currency,
+        "fee": fee,
+        "fee_percent": priced.platform_fee_percent,
+        "net": priced.price_amount - fee,
+    }
+
+
+def _course_form_page(request, *, form: CourseForm, course: Course | None):
+    data = form.data if form.is_bound else form.initial
+    context = {"form": form, "course": course, "preview": _fee_preview(data=data, course=course)}
+    return render(request, "catalog/course_form.html", context)
+
+
+@login_required
+@require_GET
+def course_fee_preview(request):
+    """The course form's live "You receive" line, refreshed by htmx as the price changes."""
+    _require_seller(request.user)
+    slug = request.GET.get("course", "")
+    course = course_get_owned(slug=slug, seller=request.user) if slug else None
+    context = {"preview": _fee_preview(data=request.GET, course=course)}
+    return render(request, "catalog/course_form.html#fee-preview", context)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_new(request):
@@ -103,7 +146,7 @@ def course_new(request):
         course = course_create(seller=request.user, **form.course_fields())
         messages.success(request, f"“{course.title}” was created.")
         return redirect("catalog:my-courses")
-    return render(request, "catalog/course_form.html", {"form": form, "course": None})
+    return _course_form_page(request, form=form, course=None)
 
 
 @login_required
@@ -119,4 +162,4 @@ def course_edit(request, slug: str):
         course_update(course=course, **form.course_fields())
         messages.success(request, f"“{course.title}” was saved.")
         return redirect("catalog:my-courses")
-    return render(request, "catalog/course_form.html", {"form": form, "course": course})
+    return _course_form_page(request, form=form, course=course)

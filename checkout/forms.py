@@ -3,7 +3,13 @@ from decimal import Decimal
 from django import forms
 
 from catalog.forms import MAX_PRICE_MINOR_UNITS
-from catalog.money import CURRENCY_CHOICES, currency_decimals, from_minor_units, to_minor_units
+from catalog.money import (
+    CURRENCY_CHOICES,
+    currency_decimals,
+    format_money,
+    from_minor_units,
+    to_minor_units,
+)
 
 
 class RefundForm(forms.Form):
@@ -12,12 +18,15 @@ class RefundForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=12,
         decimal_places=3,
-        help_text="Up to the amount left to refund. A full refund ends the buyer's access.",
     )
 
-    def __init__(self, *args, currency: str, **kwargs):
+    def __init__(self, *args, currency: str, amount_left: int, **kwargs):
         super().__init__(*args, **kwargs)
         self.currency = currency
+        self.fields["amount"].help_text = (
+            f"Up to {format_money(amount_left, currency)}, what is left to refund. "
+            "A full refund ends the buyer's access."
+        )
         step = Decimal(1).scaleb(-currency_decimals(currency))
         self.fields["amount"].widget.attrs.update({"step": str(step), "inputmode": "decimal"})
 

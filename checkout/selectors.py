@@ -122,6 +122,30 @@ def order_amount_left_to_refund(*, order: Order) -> int:
 
 
 @dataclass(frozen=True)
+class RefundProgress:
+    """Where an order's refunds stand, in minor units: money Stripe has given back, and money
+    asked for that Stripe has not confirmed yet."""
+
+    refunded: int
+    pending: int
+
+
+def order_refund_progress(*, order: Order) -> RefundProgress:
+    """Refunded: Stripe's total on the order, or our succeeded refunds if their webhook has not
+    landed yet. Pending: our refunds Stripe has neither completed nor voided."""
+    totals = dict(
+        order.refunds.exclude(status__in=Refund.VOID_STATUSES)
+        .values_list("status")
+        .annotate(total=Sum("amount"))
+        .values_list("status", "total")
+    )
+    succeeded = totals.pop("succeeded", 0)
+    return RefundProgress(
+        refunded=max(order.refunded_amount, succeeded), pending=sum(totals.values())
+    )
+
+
+@dataclass(frozen=True)
 class RefundPermission:
     """Who may refund an order and whether it can be refunded now: the one rule that the refund
     service enforces and the refund page and sale page show."""

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from catalog.money import from_minor_units
+from catalog.money import format_money
 from catalog.selectors import course_get_visible
 from checkout import selectors, stripe_webhooks
 from checkout.forms import RefundForm
@@ -91,10 +91,9 @@ def order_refund(request, pk: int):
     if not permission.may_manage:
         # Someone else's sale is reported as missing, so its existence does not leak.
         raise Http404("No such order.")
+    # The amount is typed, never pre-filled: a second click must not refund the rest by accident.
     form = RefundForm(
-        request.POST or None,
-        currency=order.currency,
-        initial={"amount": from_minor_units(permission.amount_left, order.currency)},
+        request.POST or None, currency=order.currency, amount_left=permission.amount_left
     )
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
@@ -102,20 +101,19 @@ def order_refund(request, pk: int):
     ):
         next_url = ""
     if request.method == "POST" and form.is_valid():
+        amount = form.cleaned_data["amount"]
         try:
-            refunds.order_refund(
-                order_id=order.pk, amount=form.cleaned_data["amount"], requested_by=request.user
-            )
+            refunds.order_refund(order_id=order.pk, amount=amount, requested_by=request.user)
         except (CheckoutError, StripeGatewayError) as error:
             form.add_error(None, error.user_message)
         else:
             messages.success(
                 request,
-                f"Refund of {form.data['amount']} {order.currency.upper()} sent to Stripe. "
-                "The order is updated when Stripe confirms it.",
+                f"Refund of {format_money(amount, order.currency)} for sale #{order.pk} sent to "
+                "Stripe. It shows as pending until Stripe confirms it.",
             )
             return _redirect_after_post(
-                request, next_url or reverse("checkout:order-refund", kwargs={"pk": pk})
+                request, next_url or reverse("dashboards:sale-detail", kwargs={"pk": pk})
             )
     return render(
         request,
@@ -125,6 +123,7 @@ def order_refund(request, pk: int):
             "course": order.course,
             "form": form,
             "refund_permission": permission,
+            "refund_progress": selectors.order_refund_progress(order=order),
             "refunds": order.refunds.all(),
             "next": next_url,
         },

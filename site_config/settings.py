@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The form renderer reads Django's own form templates from here, beside the site's.
+    "django.forms",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -163,6 +165,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms and fields render through templates/components/ (labels, help, errors under the field).
+FORM_RENDERER = "site_config.forms.SiteFormRenderer"
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"

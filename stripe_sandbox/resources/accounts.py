@@ -480,7 +480,7 @@ def login_link_create(request: ApiRequest) -> dict:
     }
 
 
-def demo_account_ensure(*, account_id: str, email: str) -> tuple[SandboxObject, bool]:
+def demo_account_ensure(*, account_id: str, email: str, name: str) -> tuple[SandboxObject, bool]:
     """A fully onboarded Standard account with a fixed id (for demo data). Idempotent."""
     existing = store.find_object("account", account_id)
     if existing is not None:
@@ -489,13 +489,13 @@ def demo_account_ensure(*, account_id: str, email: str) -> tuple[SandboxObject, 
             existing.internal["connected"] = True
             changed = True
         if not existing.data.get("charges_enabled"):
-            existing.data.update(completed_onboarding_changes(existing))
+            existing.data.update(completed_onboarding_changes(existing, name=name))
             changed = True
         if changed:
             existing.save(using=SANDBOX_DATABASE)
         return existing, False
     data = account_data(account_type="standard", controller={"type": "account"}, email=email)
     obj = account_create_object(data, object_id=account_id)
-    obj.data.update(completed_onboarding_changes(obj, name="Demo Seller"))
+    obj.data.update(completed_onboarding_changes(obj, name=name))
     obj.save(using=SANDBOX_DATABASE)
     return obj, True

@@ -87,3 +87,13 @@ def test_admin_refresh_reports_stripe_being_down(client, staff_user, stripe_http
     assert "Stripe had a problem answering" in response.content.decode()
     stripe_account.refresh_from_db()
     assert not stripe_account.charges_enabled
+
+
+@pytest.mark.django_db
+def test_admin_index_names_each_group_once(client, admin_user):
+    client.force_login(admin_user)
+
+    page = client.get("/admin/").content.decode()
+
+    assert page.count(">Accounts</a>") <= 1
+    assert ">Users and Stripe accounts</a>" in page

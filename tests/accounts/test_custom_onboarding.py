@@ -153,7 +153,8 @@ def test_a_failing_id_number_shows_on_its_field_and_can_be_corrected(client, cus
     assert 'name="id_number"' in page
     assert 'name="first_name"' not in page and 'name="dob"' not in page
     field = page[page.index('for="id_id_number"') :]
-    assert "could not match this ID number" in field[: field.index('name="id_number"') + 200]
+    # The reason sits under the field, inside the field's own block.
+    assert "could not match this ID number" in field[: field.index("</div>")]
     assert "verification_failed" not in page
     assert FAILING_ID_NUMBER not in page
 

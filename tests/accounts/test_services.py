@@ -172,6 +172,7 @@ def test_onboarding_creates_once_and_links_every_time(seller, gateway):
 
     assert first == second == "https://onboard.test/link"
     assert len(called(gateway, "account_create")) == 1
+    assert called(gateway, "account_create")[0]["business_name"] == seller.display_name
     assert len(called(gateway, "account_onboarding_link_create")) == 2
     assert StripeAccount.objects.get(seller=seller).stripe_account_id == "acct_1New"
 

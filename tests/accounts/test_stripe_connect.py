@@ -210,7 +210,11 @@ def test_create_describes_the_account_with_controller_properties(
     )
 
     account = account_create(
-        account_type=account_type, email="s@test.example", seller_id=7, idempotency_key="key-7"
+        account_type=account_type,
+        email="s@test.example",
+        business_name="Grace Hopper",
+        seller_id=7,
+        idempotency_key="key-7",
     )
 
     request = stripe_http.calls[0].request
@@ -220,6 +224,8 @@ def test_create_describes_the_account_with_controller_properties(
     assert sent["capabilities[card_payments][requested]"] == ["true"]
     assert sent["capabilities[transfers][requested]"] == ["true"]
     assert sent["metadata[seller_id]"] == ["7"]
+    # Stripe's payment page names the seller as the catalog does.
+    assert sent["business_profile[name]"] == ["Grace Hopper"]
     assert request.headers["Idempotency-Key"] == "key-7"
     assert account.id == "acct_1New"
     assert account.account_type == account_type

@@ -745,14 +745,30 @@ def test_buyer_never_sees_the_card(client, buyer):
     assert client.get(CARD_URL, headers={"HX-Request": "true"}).content.strip() == b""
 
 
-def test_home_page_shows_the_card_to_sellers(client, seller, connected_seller):
+def test_home_page_leads_with_the_card_until_the_seller_can_take_payments(
+    client, seller, connected_seller
+):
     client.force_login(seller)
-    assert "Connect with Stripe" in client.get(reverse("home")).content.decode()
+    page = client.get(reverse("home")).content.decode()
+    # Connecting Stripe comes right under the page's heading, before browsing or new courses.
+    assert page.index("<h1>") < page.index("Connect with Stripe") < page.index("Browse all")
+
+    pending = StripeAccountFactory(charges_enabled=False, details_submitted=False)
+    client.force_login(pending.seller)
+    page = client.get(reverse("home")).content.decode()
+    assert page.index("Getting paid with Stripe") < page.index("Browse all")
 
     client.force_login(connected_seller)
     page = client.get(reverse("home")).content.decode()
-    assert connected_seller.stripe_account.stripe_account_id in page
-    assert "Connect with Stripe" not in page
+    assert "Getting paid with Stripe" not in page
+
+
+def test_account_page_puts_getting_paid_before_the_profile(client, seller):
+    client.force_login(seller)
+
+    page = client.get(reverse("accounts:account")).content.decode()
+
+    assert page.index("Connect with Stripe") < page.index("Save profile")
 
 
 def test_anonymous_home_page_has_no_card(client):

@@ -1,7 +1,7 @@
 import factory
 from django.utils import timezone
 
-from checkout.models import Order
+from checkout.models import Order, Refund
 from tests.accounts.factories import StripeAccountFactory, UserFactory
 from tests.catalog.factories import CourseFactory
 
@@ -39,3 +39,14 @@ class PaidOrderFactory(OrderFactory):
     charge_id = factory.Sequence(lambda n: f"ch_test{n:06d}")
     application_fee_id = factory.Sequence(lambda n: f"fee_test{n:06d}")
     paid_at = factory.LazyFunction(timezone.now)
+
+
+class RefundFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Refund
+
+    order = factory.SubFactory(PaidOrderFactory)
+    amount = 1000
+    currency = factory.LazyAttribute(lambda refund: refund.order.currency)
+    stripe_refund_id = factory.Sequence(lambda n: f"re_test{n:06d}")
+    status = "succeeded"

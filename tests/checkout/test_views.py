@@ -3,12 +3,13 @@
 import pytest
 from django.urls import reverse
 
+from catalog.money import format_money
 from checkout import stripe_payments
 from checkout.models import Order
 from site_config.stripe_client import StripeGatewayError
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
-from tests.checkout.factories import OrderFactory, PaidOrderFactory
+from tests.checkout.factories import OrderFactory, PaidOrderFactory, RefundFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +140,9 @@ def test_an_open_checkout_is_offered_again(client, buyer, make_course, session_c
     html = client.get(course.get_absolute_url()).content.decode()
     second = client.post(buy_url(course))
 
-    assert "Continue to payment" in html
+    # The same wording as a first purchase: a cancelled payment page is not "continued".
+    assert f"Buy for {format_money(course.price_amount, course.currency)}" in html
+    assert "Continue to payment" not in html
     assert second["Location"] == "https://checkout.stripe.test/pay"
     assert len(session_create) == 1
 
@@ -291,15 +294,34 @@ def test_refund_url_is_the_documented_path():
     assert reverse("checkout:order-refund", kwargs={"pk": 12}) == "/checkout/orders/12/refund/"
 
 
-def test_refund_page_asks_to_confirm_the_amount(client):
+def test_refund_page_asks_for_an_amount_and_shows_what_is_left(client):
     order = PaidOrderFactory()
+    RefundFactory(order=order, amount=1000, status="succeeded")
     client.force_login(order.seller)
 
     html = client.get(refund_url(order)).content.decode()
 
-    assert 'name="amount"' in html
-    assert 'value="49.00"' in html
-    assert "Confirm refund" in html
+    amount_input = html[html.index('name="amount"') :]
+    amount_input = amount_input[: amount_input.index(">")]
+    # Never pre-filled: a second click must not refund the rest by accident.
+    assert "value=" not in amount_input
+    assert "Up to $39.00, what is left to refund." in html
+    # The succeeded refund counts as refunded even before Stripe's webhook raises the order's total.
+    assert "<dt>Refunded</dt><dd>$10.00</dd>" in html
+    assert reverse("dashboards:sale-detail", kwargs={"pk": order.pk}) in html
+
+
+def test_a_pending_refund_counts_as_pending_not_refunded(client):
+    order = PaidOrderFactory()
+    RefundFactory(order=order, amount=1500, status="pending")
+    RefundFactory(order=order, amount=700, status="failed")
+    client.force_login(order.seller)
+
+    html = client.get(refund_url(order)).content.decode()
+
+    assert "<dt>Refunded</dt><dd>$0.00</dd>" in html
+    assert "<dt>Pending</dt><dd>$15.00" in html
+    assert "Up to $34.00, what is left to refund." in html
 
 
 def test_the_seller_refunds_part_of_a_sale(client, monkeypatch):
@@ -315,9 +337,12 @@ def test_the_seller_refunds_part_of_a_sale(client, monkeypatch):
     )
     client.force_login(order.seller)
 
-    response = client.post(refund_url(order), {"amount": "10.50"})
+    response = client.post(refund_url(order), {"amount": "10.50"}, follow=True)
 
-    assert response.status_code == 303
+    assert response.redirect_chain == [
+        (reverse("dashboards:sale-detail", kwargs={"pk": order.pk}), 303)
+    ]
+    assert "Refund of $10.50 for sale #" in response.content.decode()
     assert sent[0]["amount"] == 1050
     assert order.refunds.get().stripe_refund_id == "re_v"
 
@@ -486,7 +511,7 @@ def test_yen_refunds_are_whole_yen(client, make_course, monkeypatch):
     refused = client.post(refund_url(order), {"amount": "500.5"}).content.decode()
     client.post(refund_url(order), {"amount": "500"})
 
-    assert 'value="1500"' in page
+    assert "Up to ¥1,500, what is left to refund." in page and 'step="1"' in page
     assert "at most 0 decimal places" in refused
     assert sent[0]["amount"] == 500
 

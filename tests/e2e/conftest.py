@@ -65,7 +65,7 @@ def log_in(page, live_server):
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Email").fill(email)
         page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign In").click()
+        page.get_by_role("button", name="Log in", exact=True).click()
         page.wait_for_url(f"{live_server.url}/account/")
 
     return _log_in

@@ -130,7 +130,7 @@ def test_a_declined_card_shows_an_error_and_nothing_is_paid(
     assert mail.outbox == []
 
     page.goto(f"{live_server.url}{course.get_absolute_url()}")
-    assert page.get_by_role("button", name="Continue to payment").is_visible()
+    assert page.get_by_role("button", name="Buy for $49.00").is_visible()
 
 
 def test_leaving_the_payment_page_returns_to_a_cancel_page(

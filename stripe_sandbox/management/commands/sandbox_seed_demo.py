@@ -4,6 +4,8 @@ from stripe_sandbox.resources.accounts import demo_account_ensure
 
 DEMO_ACCOUNT_ID = "acct_1DemoSellerSandbox"
 DEMO_EMAIL = "seller@example.com"
+# The demo seller's name in the app's demo data, so the payment page says who the course is by.
+DEMO_BUSINESS_NAME = "Grace Hopper"
 
 
 class Command(BaseCommand):
@@ -13,6 +15,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        _, created = demo_account_ensure(account_id=DEMO_ACCOUNT_ID, email=DEMO_EMAIL)
+        _, created = demo_account_ensure(
+            account_id=DEMO_ACCOUNT_ID, email=DEMO_EMAIL, name=DEMO_BUSINESS_NAME
+        )
         verb = "Created" if created else "Already present:"
         self.stdout.write(f"{verb} {DEMO_ACCOUNT_ID} ({DEMO_EMAIL})")

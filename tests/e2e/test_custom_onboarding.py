@@ -119,7 +119,7 @@ def test_new_seller_onboards_in_app_then_a_buyer_buys_their_course(
     page.get_by_label("Course content").fill("Lesson 1: centre the clay.")
     page.get_by_label("Price").fill("49.00")
     page.get_by_label("Currency").select_option("usd")
-    page.get_by_label("Published (visible in the catalog)").check()
+    page.get_by_label("Published: visible in the catalog").check()
     page.get_by_role("button", name=re.compile("Save|Create")).click()
     page.wait_for_url(re.compile(r"/courses/mine/$"))
     page.get_by_role("button", name="Log out").click()

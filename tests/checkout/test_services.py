@@ -113,6 +113,15 @@ def gateway(monkeypatch):
         (150, "jpy", "15.00", 23),  # ¥22.5 rounds half up to a whole yen
         (1000, "jpy", "0.00", 0),
         (1000, "usd", "100.00", 1000),
+        # Below, at and above one half, in a two- and a zero-decimal currency: only half up
+        # gets all of them (at .5 half-even would give 2 and ¥22, truncation 5 and ¥22).
+        (54, "usd", "10.00", 5),  # 5.4
+        (25, "usd", "10.00", 3),  # 2.5
+        (56, "usd", "10.00", 6),  # 5.6
+        (143, "jpy", "15.00", 21),  # ¥21.45
+        (153, "jpy", "15.00", 23),  # ¥22.95
+        (5003, "jpy", "0.01", 1),  # ¥0.5003
+        (4999, "jpy", "0.01", 0),  # ¥0.4999
     ],
 )
 def test_platform_fee_is_a_percentage_of_the_price_rounded_half_up(
@@ -563,6 +572,59 @@ def test_separate_charge_refund_reverses_the_sellers_share_and_the_last_one_the_
         f"trr_{second.pk}",
     )
     assert sum(r["amount"] for r in reversals) == order.net_amount
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "fee", "refunds", "reversals"),
+    [
+        # Net 667: 133.4 rounds down, 333.5 up; the last takes 667 - 467 exactly.
+        ("usd", 1000, 333, [200, 500, 300], [133, 334, 200]),
+        # 66.7 rounds up twice; the last takes 667 - 134 = 533.
+        ("usd", 1000, 333, [100, 100, 800], [67, 67, 533]),
+        # 133.4 rounds down twice; the last takes 667 - 266 = 401, more than its own 400.2.
+        ("usd", 1000, 333, [200, 200, 600], [133, 133, 401]),
+        # Net ¥850: ¥8.5 up, ¥9.35 down, ¥2.55 up; the last takes ¥850 - ¥21 = ¥829, less than its own ¥829.6.
+        ("jpy", 1000, 150, [10, 11, 3, 976], [9, 9, 3, 829]),
+        # ¥9.35 down four times; the last takes ¥850 - ¥36 = ¥814, more than its own ¥812.6.
+        ("jpy", 1000, 150, [11, 11, 11, 11, 956], [9, 9, 9, 9, 814]),
+    ],
+)
+def test_reversals_round_half_up_and_the_last_takes_the_exact_remainder(
+    gateway, currency, amount, fee, refunds, reversals
+):
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE,
+        transfer_id="tr_sep",
+        course__currency=currency,
+        amount=amount,
+        fee_amount=fee,
+    )
+
+    for refund in refunds:
+        order_refund(order_id=order.pk, amount=refund, requested_by=order.seller)
+
+    sent = [
+        kwargs["amount"] for name, kwargs in gateway.calls if name == "transfer_reversal_create"
+    ]
+    assert sent == reversals
+    assert sum(sent) == amount - fee
+    stored = list(order.refunds.order_by("pk").values_list("transfer_reversal_amount", flat=True))
+    assert stored == reversals
+
+
+def test_a_failed_refund_does_not_count_its_reversal_against_what_is_left(gateway):
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=333
+    )
+    gateway.error = StripeGatewayError("Declined.", code=StripeErrorCode.CARD_DECLINED)
+    with pytest.raises(StripeGatewayError):
+        order_refund(order_id=order.pk, amount=400, requested_by=order.seller)
+    gateway.error = None
+
+    order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+
+    reversal = [kw["amount"] for name, kw in gateway.calls if name == "transfer_reversal_create"]
+    assert reversal == [667]
 
 
 def test_separate_charge_refund_waits_for_the_transfer(gateway):

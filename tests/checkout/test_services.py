@@ -583,7 +583,7 @@ def test_separate_charge_refund_reverses_the_sellers_share_and_the_last_one_the_
         ("usd", 1000, 333, [100, 100, 800], [67, 67, 533]),
         # 133.4 rounds down twice; the last takes 667 - 266 = 401, more than its own 400.2.
         ("usd", 1000, 333, [200, 200, 600], [133, 133, 401]),
-        # Net ¥850: ¥8.5 up, ¥9.35 down, ¥2.55 up; the last takes ¥850 - ¥21 = ¥829, less than its own ¥829.6.
+        # Net ¥850: ¥8.5 up, ¥9.35 down, ¥2.55 up; the last takes ¥850 - ¥21 = ¥829 (own: ¥829.6).
         ("jpy", 1000, 150, [10, 11, 3, 976], [9, 9, 3, 829]),
         # ¥9.35 down four times; the last takes ¥850 - ¥36 = ¥814, more than its own ¥812.6.
         ("jpy", 1000, 150, [11, 11, 11, 11, 956], [9, 9, 9, 9, 814]),

@@ -1,11 +1,14 @@
-from decimal import Decimal
-
 from django import forms
 
 from catalog.models import Course
-from catalog.money import CURRENCY_CHOICES, currency_decimals, from_minor_units, to_minor_units
-
-MAX_PRICE_MINOR_UNITS = 99_999_999  # Stripe's limit for a single charge in most currencies.
+from catalog.money import (
+    CURRENCY_CHOICES,
+    MAXIMUM_CHARGE,
+    MINIMUM_CHARGE,
+    format_money,
+    from_minor_units,
+    to_minor_units,
+)
 
 
 class CourseForm(forms.Form):
@@ -18,10 +21,12 @@ class CourseForm(forms.Form):
         help_text="Shown only to buyers who paid, to you and to staff.",
     )
     price = forms.DecimalField(
-        min_value=Decimal("0.50"),
         max_digits=12,
         decimal_places=3,
-        help_text="In the currency below, e.g. 49.00. At least 0.50 (Stripe's minimum charge).",
+        help_text=(
+            "In the currency below, e.g. 49.00. At least Stripe's minimum charge: "
+            "0.50 in most currencies, £0.30, ¥50."
+        ),
     )
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
     charge_type = forms.ChoiceField(
@@ -52,10 +57,19 @@ class CourseForm(forms.Form):
             except ValueError as error:
                 self.add_error("price", str(error))
                 return cleaned
-            if currency_decimals(currency) == 0 and cleaned["price_amount"] < 50:
-                self.add_error("price", "The price is below Stripe's minimum charge.")
-            if cleaned["price_amount"] > MAX_PRICE_MINOR_UNITS:
-                self.add_error("price", "The price is above the largest amount Stripe can charge.")
+            minimum = MINIMUM_CHARGE[currency]
+            if cleaned["price_amount"] < minimum:
+                self.add_error(
+                    "price",
+                    f"The lowest price Stripe can charge in {currency.upper()} is "
+                    f"{format_money(minimum, currency)}.",
+                )
+            elif cleaned["price_amount"] > MAXIMUM_CHARGE:
+                self.add_error(
+                    "price",
+                    "The highest price Stripe can charge is "
+                    f"{format_money(MAXIMUM_CHARGE, currency)}.",
+                )
         return cleaned
 
     def course_fields(self) -> dict:

@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 
 from checkout import stripe_payments
-from checkout.models import Order, OrderEmail, Refund, StripeCustomer
+from checkout.models import Order, OrderEmail, Refund, SaleTotal, StripeCustomer
 from checkout.selectors import order_amount_left_to_refund
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.orders import (
@@ -323,6 +323,34 @@ def test_fulfilment_records_the_payment_customer_and_emails_once(gateway, on_com
     assert sorted(message.to[0] for message in mail.outbox) == sorted(
         [order.buyer.email, order.seller.email]
     )
+
+
+def test_a_fulfilment_that_lost_the_race_changes_nothing_under_the_row_lock(gateway, on_commit):
+    """The success page and the webhook both read the order unpaid and ask Stripe; the one that
+    locks the row second must find it paid and leave it as the first left it."""
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.session = paid_session(order)
+    winner: dict = {}
+
+    def retrieve_while_the_other_fulfils(**kwargs):
+        if not winner:
+            winner["started"] = True
+            winner["order"] = order_fulfil(session_id=order.checkout_session_id)
+        return gateway.session
+
+    gateway._checkout_session_retrieve = retrieve_while_the_other_fulfils
+    with on_commit() as callbacks:
+        loser = order_fulfil(session_id=order.checkout_session_id)
+
+    first = winner["order"]
+    assert gateway.names() == ["checkout_session_retrieve", "checkout_session_retrieve"]
+    order.refresh_from_db()
+    assert order.paid_at == first.paid_at == loser.paid_at
+    assert order.updated_at == first.updated_at
+    # Receipt and sale notice once, the sale counted once.
+    assert len(callbacks) == 2
+    total = SaleTotal.objects.get(seller=order.seller)
+    assert (total.count, total.gross, total.fees) == (1, order.amount, order.fee_amount)
 
 
 def test_direct_fulfilment_reads_the_session_on_the_connected_account(gateway):

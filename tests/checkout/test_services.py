@@ -14,6 +14,7 @@ from checkout.selectors import order_amount_left_to_refund
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.orders import (
     TRANSFER_CLAIM_TIMEOUT,
+    _order_transfer_to_seller,
     order_checkout_start,
     order_fee_amount,
     order_fulfil,
@@ -431,6 +432,20 @@ def test_a_live_transfer_claim_is_never_taken_over_and_a_stale_one_is(
     order_fulfil(session_id=order.checkout_session_id)
 
     assert gateway.names().count("transfer_create") == transfers
+
+
+def test_a_transfer_made_after_this_process_read_the_order_is_never_made_again(gateway):
+    """Two fulfilments read the order untransferred; the first transfers. The second's claim,
+    made with its stale copy, must still see the transfer on the row and make none."""
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+    stale = Order.objects.get(pk=order.pk)
+    Order.objects.filter(pk=order.pk).update(transfer_id="tr_first")
+
+    result = _order_transfer_to_seller(order=stale)
+
+    assert gateway.names() == []
+    assert result.transfer_id == "tr_first"
+    assert result.transfer_claimed_at is None
 
 
 def test_a_failed_transfer_keeps_the_payment_and_is_retried_later(gateway, monkeypatch, on_commit):

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 import stripe
 from django.conf import settings
 
-from site_config.stripe_client import stripe_client
-
 logger = logging.getLogger(__name__)
 
 PLATFORM = "platform"
@@ -44,16 +42,18 @@ def webhook_event_parse(*, payload: bytes, signature: str, endpoint: str) -> Par
     secret = endpoint_secret(endpoint=endpoint)
     if not secret or not signature:
         raise WebhookEventRejected("Missing signature or endpoint secret.")
+    # Only the signature is checked by the SDK: its construct_event also builds a Stripe object,
+    # and fails with an AttributeError (a 500, not a 400) on signed JSON that is not an object.
+    # The verified bytes are the source of truth; plain dicts keep Stripe objects out of services.
     try:
-        stripe_client().construct_event(
+        stripe.WebhookSignature.verify_header(
             payload, signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
         )
+        data = json.loads(payload)
     except stripe.SignatureVerificationError as error:
         raise WebhookEventRejected(str(error)) from error
     except ValueError as error:
         raise WebhookEventRejected("The payload is not JSON.") from error
-    # The verified bytes are the source of truth; plain dicts keep Stripe objects out of services.
-    data = json.loads(payload)
     if not isinstance(data, dict) or not data.get("id") or not data.get("type"):
         raise WebhookEventRejected("Not a Stripe event.")
     return ParsedEvent(

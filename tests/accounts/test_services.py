@@ -276,7 +276,7 @@ def test_refresh_of_an_unknown_account_is_ignored(gateway):
     assert gateway.calls == []
 
 
-def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway):
+def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway, caplog):
     StripeAccountFactory(stripe_account_id="acct_1Svc")
     gateway.answers["account_retrieve"] = StripeGatewayError(
         "gone", code=StripeErrorCode.ACCOUNT_INVALID
@@ -285,6 +285,8 @@ def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway):
     stripe_account = stripe_account_refresh(stripe_account_id="acct_1Svc")
 
     assert stripe_account.charges_enabled
+    # The operator reads which account and why in the log.
+    assert caplog.messages == ["Cannot read acct_1Svc any more (account_invalid)."]
 
 
 def test_refresh_raises_when_stripe_is_down_so_the_webhook_is_retried(gateway):

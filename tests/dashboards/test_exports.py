@@ -43,6 +43,10 @@ def test_a_cell_starting_like_a_formula_is_neutralised_in_every_column(seller, p
     values = {
         column: f'{prefix}HYPERLINK("http://evil.example",{column})' for column in TEXT_COLUMNS
     }
+    # Our own short codes too, within their columns' lengths (currency is three characters).
+    values.update(
+        status=f"{prefix}cmd|calc", charge_type=f"{prefix}cmd|calc", currency=f"{prefix}A1"
+    )
     sale = SaleFactory(
         course=CourseFactory(seller=seller, title=values["course"]),
         buyer=UserFactory(email=values["buyer_email"]),

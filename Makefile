@@ -12,7 +12,7 @@ RUN_ENV := DJANGO_DEBUG=1 EMAIL_MODE=console PORT=$(PORT)
 # The same rule as settings.py: no key, or a sandbox key, means the embedded Stripe sandbox.
 SANDBOX_MODE := [[ -z "$${STRIPE_SECRET_KEY:-}" || "$${STRIPE_SECRET_KEY}" == sk_test_sandbox* ]]
 
-.PHONY: help run serve load test test-fast e2e lint format setup migrate demo lock clean check-deploy bench screenshots
+.PHONY: help run serve load test test-fast e2e lint format setup migrate demo lock clean check-deploy bench screenshots mutate
 
 help:
 	@echo "make run    - set up, migrate, load demo data, serve http://127.0.0.1:$(PORT) with the task worker"
@@ -23,6 +23,7 @@ help:
 	@echo "make screenshots - PNGs of the key pages at 1280 and 390 px into screenshots/ (from the accessibility browser test)"
 	@echo "make lock   - re-pin requirements.lock after changing pyproject.toml"
 	@echo "make bench  - time the dashboards at 1,000 and 100,000 sales (throwaway database; DATABASE_URL picks the engine)"
+	@echo "make mutate - mutation testing of the money and access code (slow; MUTATE_MODULES=catalog.money for one module)"
 
 $(PYTHON):
 	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -77,6 +78,20 @@ lint: setup
 bench: setup
 	DJANGO_SETTINGS_MODULE=site_config.settings_test $(PYTHON) -W ignore::UserWarning manage.py dashboards_bench $(BENCH_ARGS)
 
+# Mutation testing (mutmut, configured in pyproject.toml) of the modules that guard money and
+# access. Hours for all of them: pick modules with MUTATE_MODULES (dotted names; a prefix such as
+# dashboards.selectors takes the package). Results are kept in mutants/, so a second run only
+# re-checks what changed; `mutmut show NAME` prints a surviving mutant's diff.
+MUTATE_MODULES ?= catalog.money catalog.forms checkout.claims checkout.selectors \
+	checkout.services.orders checkout.services.refunds checkout.services.sale_totals \
+	checkout.services.webhook_handlers checkout.stripe_webhooks accounts.services \
+	dashboards.exports dashboards.selectors
+MUTATE_JOBS ?= 2
+
+mutate: setup
+	$(VENV)/bin/mutmut run --max-children $(MUTATE_JOBS) $(foreach module,$(MUTATE_MODULES),"$(module).*")
+	$(PYTHON) scripts/mutate-score $(MUTATE_MODULES)
+
 # A production-like environment (real-looking keys, debug off) must pass Django's deploy checks
 # and build the compressed, hashed static files.
 PROD_ENV := DJANGO_SECRET_KEY=check-deploy-$$RANDOM-$$RANDOM-not-a-real-secret-0123456789abcdef \
@@ -102,4 +117,4 @@ lock: $(PYTHON)
 	rm -rf .lock-venv build *.egg-info
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache mutants

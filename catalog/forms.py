@@ -1,13 +1,30 @@
 import unicodedata
-from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog.models import Course
-from catalog.money import CURRENCY_CHOICES, currency_decimals, from_minor_units, to_minor_units
+from catalog.money import (
+    CURRENCY_CHOICES,
+    MAXIMUM_CHARGE,
+    MINIMUM_CHARGE,
+    format_money,
+    from_minor_units,
+    to_minor_units,
+)
 
-MAX_PRICE_MINOR_UNITS = 99_999_999  # Stripe's limit for a single charge in most currencies.
+
+def price_bounds_problem(*, amount: int, currency: str) -> str:
+    """Why Stripe could not charge this amount ("" when it can): one rule for every price form."""
+    minimum = MINIMUM_CHARGE[currency]
+    if amount < minimum:
+        return (
+            f"The lowest price Stripe can charge in {currency.upper()} is "
+            f"{format_money(minimum, currency)}."
+        )
+    if amount > MAXIMUM_CHARGE:
+        return f"The highest price Stripe can charge is {format_money(MAXIMUM_CHARGE, currency)}."
+    return ""
 
 
 def refuse_control_characters(value: str) -> None:
@@ -23,10 +40,12 @@ class CoursePriceForm(forms.Form):
     backs the course form's live "You receive" preview."""
 
     price = forms.DecimalField(
-        min_value=Decimal("0.50"),
         max_digits=12,
         decimal_places=3,
-        help_text="For example 49.00. At least 0.50, Stripe's smallest charge.",
+        help_text=(
+            "For example 49.00. At least Stripe's minimum charge: "
+            "0.50 in most currencies, £0.30, ¥50."
+        ),
     )
     currency = forms.ChoiceField(choices=CURRENCY_CHOICES)
 
@@ -39,10 +58,8 @@ class CoursePriceForm(forms.Form):
             except ValueError as error:
                 self.add_error("price", str(error))
                 return cleaned
-            if currency_decimals(currency) == 0 and cleaned["price_amount"] < 50:
-                self.add_error("price", "The price is below Stripe's minimum charge.")
-            if cleaned["price_amount"] > MAX_PRICE_MINOR_UNITS:
-                self.add_error("price", "The price is above the largest amount Stripe can charge.")
+            if problem := price_bounds_problem(amount=cleaned["price_amount"], currency=currency):
+                self.add_error("price", problem)
         return cleaned
 
 

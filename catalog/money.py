@@ -20,6 +20,10 @@ CURRENCY_CHOICES = [
     ("jpy", "JPY — Japanese yen"),
 ]
 CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
+# The smallest charge Stripe accepts per currency, and the largest (eight digits in any currency):
+# https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "jpy": 50}
+MAXIMUM_CHARGE = 99_999_999
 
 
 def currency_decimals(currency: str) -> int:

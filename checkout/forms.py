@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from catalog.forms import MAX_PRICE_MINOR_UNITS
+from catalog.forms import price_bounds_problem
 from catalog.money import (
     CURRENCY_CHOICES,
     currency_decimals,
@@ -90,8 +90,8 @@ class MembershipOfferForm(forms.Form):
             except ValueError as error:
                 self.add_error(field, str(error))
                 continue
-            if cleaned[target] > MAX_PRICE_MINOR_UNITS:
-                self.add_error(field, "The price is above the largest amount Stripe can charge.")
+            if problem := price_bounds_problem(amount=cleaned[target], currency=currency):
+                self.add_error(field, problem)
         return cleaned
 
     def offer_fields(self) -> dict:

@@ -45,6 +45,8 @@ def webhook_event_parse(*, payload: bytes, signature: str, endpoint: str) -> Par
     secret = endpoint_secret(endpoint=endpoint)
     if not secret or not signature:
         raise WebhookEventRejected("Missing signature or endpoint secret.")
+    # Only the signature is checked by the SDK: its construct_event also builds a Stripe object,
+    # and fails with an AttributeError (a 500, not a 400) on signed JSON that is not an object.
     try:
         text = payload.decode("utf-8")
         stripe.WebhookSignature.verify_header(

@@ -1,6 +1,7 @@
 """CSV export of sales, produced row by row so a long history never sits in memory."""
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,8 @@ CSV_HEADER = [
 ]
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A plain number (a refund can make the net negative) is a number to a spreadsheet, not a formula.
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class _Echo:
@@ -36,8 +39,16 @@ class _Echo:
         return value
 
 
-def _safe(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+def _safe(value: object) -> str:
+    """The cell as text, quoted with a leading ' when a spreadsheet would run it as a formula.
+
+    Applied to every cell, not only the ones a person typed: Stripe ids, statuses and currency
+    codes come from outside too, and a column that is safe today may not be tomorrow.
+    """
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES) and not _NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
 
 
 def _money(amount: int, currency: str) -> str:
@@ -77,19 +88,18 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
         refunded,
         *stripe_ids,
     ) in rows:
-        yield writer.writerow(
-            [
-                pk,
-                paid_at.astimezone(zone).isoformat(timespec="seconds"),
-                _safe(title or MEMBERSHIP_ROW_TITLE),
-                _safe(email),
-                status,
-                charge_type,
-                currency,
-                _money(amount, currency),
-                _money(fee, currency),
-                _money(refunded, currency),
-                _money(amount - fee - refunded, currency),
-                *stripe_ids,
-            ]
-        )
+        cells = [
+            pk,
+            paid_at.astimezone(zone).isoformat(timespec="seconds"),
+            title or MEMBERSHIP_ROW_TITLE,
+            email,
+            status,
+            charge_type,
+            currency,
+            _money(amount, currency),
+            _money(fee, currency),
+            _money(refunded, currency),
+            _money(amount - fee - refunded, currency),
+            *stripe_ids,
+        ]
+        yield writer.writerow([_safe(cell) for cell in cells])

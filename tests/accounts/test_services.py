@@ -1,7 +1,10 @@
 """Connect services, with the gateway functions patched (never `stripe.*`)."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import StripeAccount
@@ -13,6 +16,7 @@ from accounts.services import (
     stripe_account_disconnect,
     stripe_account_disconnect_for_seller,
     stripe_account_refresh,
+    stripe_account_refresh_if_stale,
     stripe_account_start_onboarding,
 )
 from accounts.stripe_connect import ConnectedAccount
@@ -230,12 +234,50 @@ def test_refresh_mirrors_the_account(gateway):
     assert StripeAccount.objects.get(pk=stripe_account.pk).charges_enabled
 
 
+def _pending_updated(moment):
+    stripe_account = StripeAccountFactory(
+        stripe_account_id="acct_1Svc", charges_enabled=False, details_submitted=False
+    )
+    StripeAccount.objects.filter(pk=stripe_account.pk).update(updated_at=moment)
+    return StripeAccount.objects.get(pk=stripe_account.pk)
+
+
+@pytest.mark.parametrize(("age_seconds", "refreshed"), [(9, False), (10, True)])
+def test_a_pending_account_is_refreshed_once_its_copy_is_max_age_old(
+    gateway, monkeypatch, age_seconds, refreshed
+):
+    now = timezone.now()
+    monkeypatch.setattr(services.timezone, "now", lambda: now)
+    stripe_account = _pending_updated(now - timedelta(seconds=age_seconds))
+
+    result = stripe_account_refresh_if_stale(
+        stripe_account=stripe_account, max_age=timedelta(seconds=10)
+    )
+
+    assert [name for name, _ in gateway.calls] == (["account_retrieve"] if refreshed else [])
+    # What is returned is what Stripe said, not the copy that was passed in.
+    assert result.charges_enabled is refreshed
+
+
+def test_a_failed_stale_refresh_keeps_the_card_as_it_was(gateway):
+    stripe_account = _pending_updated(timezone.now() - timedelta(minutes=5))
+    gateway.answers["account_retrieve"] = StripeGatewayError(
+        "down", code=StripeErrorCode.UNREACHABLE
+    )
+
+    result = stripe_account_refresh_if_stale(
+        stripe_account=stripe_account, max_age=timedelta(seconds=10)
+    )
+
+    assert result is stripe_account
+
+
 def test_refresh_of_an_unknown_account_is_ignored(gateway):
     assert stripe_account_refresh(stripe_account_id="acct_1Stranger") is None
     assert gateway.calls == []
 
 
-def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway):
+def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway, caplog):
     StripeAccountFactory(stripe_account_id="acct_1Svc")
     gateway.answers["account_retrieve"] = StripeGatewayError(
         "gone", code=StripeErrorCode.ACCOUNT_INVALID
@@ -244,6 +286,8 @@ def test_refresh_of_an_account_stripe_no_longer_shows_keeps_the_row(gateway):
     stripe_account = stripe_account_refresh(stripe_account_id="acct_1Svc")
 
     assert stripe_account.charges_enabled
+    # The operator reads which account and why in the log.
+    assert caplog.messages == ["Cannot read acct_1Svc any more (account_invalid)."]
 
 
 def test_refresh_raises_when_stripe_is_down_so_the_webhook_is_retried(gateway):

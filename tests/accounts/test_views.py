@@ -728,6 +728,79 @@ def test_polling_stops_once_stripe_enables_charges(client, stripe_http, stripe_b
     assert "Charges enabled" in fragment
 
 
+def _age(stripe_account: StripeAccount) -> None:
+    StripeAccount.objects.filter(pk=stripe_account.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=1)
+    )
+
+
+@pytest.mark.parametrize("payouts_enabled", [True, False])
+def test_a_stale_pending_card_saves_and_shows_each_status_stripe_reports(
+    client, stripe_http, stripe_base, payouts_enabled
+):
+    # Every field moves a different way in one case or the other, so a field saved or shown
+    # from another one is seen.
+    stripe_account = StripeAccountFactory(
+        account_type="express",
+        charges_enabled=False,
+        payouts_enabled=not payouts_enabled,
+        details_submitted=False,
+        requirements_due=[],
+    )
+    _age(stripe_account)
+    client.force_login(stripe_account.seller)
+    stripe_http.get(
+        f"{stripe_base}/v1/accounts/{stripe_account.stripe_account_id}",
+        json=account_json(
+            stripe_account.stripe_account_id,
+            account_type="express",
+            charges_enabled=False,
+            payouts_enabled=payouts_enabled,
+            details_submitted=True,
+            # Past due but no longer in currently_due: Stripe lists the two separately.
+            past_due=["individual.verification.document"],
+            currently_due=["external_account"],
+        ),
+    )
+
+    fragment = client.get(CARD_URL, headers={"HX-Request": "true"}).content.decode()
+
+    assert len(stripe_http.calls) == 1
+    stripe_account.refresh_from_db()
+    assert (
+        stripe_account.charges_enabled,
+        stripe_account.payouts_enabled,
+        stripe_account.details_submitted,
+    ) == (False, payouts_enabled, True)
+    assert stripe_account.requirements_due == [
+        "individual.verification.document",
+        "external_account",
+    ]
+    assert "Charges disabled" in fragment and "Charges enabled" not in fragment
+    shown, hidden = ("enabled", "disabled") if payouts_enabled else ("disabled", "enabled")
+    assert f"Payouts {shown}" in fragment and f"Payouts {hidden}" not in fragment
+    assert "Details submitted" in fragment and "Details missing" not in fragment
+    assert "Onboarding pending" in fragment
+    assert "individual.verification.document" in fragment and "external_account" in fragment
+
+
+def test_a_stale_card_of_a_complete_account_is_not_refreshed(client, stripe_http, stripe_base):
+    stripe_account = StripeAccountFactory(
+        charges_enabled=True, details_submitted=True, payouts_enabled=False
+    )
+    _age(stripe_account)
+    client.force_login(stripe_account.seller)
+    stripe_http.get(
+        f"{stripe_base}/v1/accounts/{stripe_account.stripe_account_id}",
+        json=account_json(stripe_account.stripe_account_id, payouts_enabled=True),
+    )
+
+    fragment = client.get(CARD_URL, headers={"HX-Request": "true"}).content.decode()
+
+    assert len(stripe_http.calls) == 0
+    assert "Payouts disabled" in fragment
+
+
 def test_recently_refreshed_card_does_not_call_stripe(client, stripe_http):
     stripe_account = StripeAccountFactory(charges_enabled=False, details_submitted=False)
     client.force_login(stripe_account.seller)

@@ -32,6 +32,14 @@ def test_typed_prices_become_minor_units_without_floats():
         to_minor_units(Decimal("1.005"), "usd")
 
 
+@pytest.mark.parametrize("typed", ["abc", "1,5", ""])
+def test_text_that_is_not_a_number_is_refused_with_a_message(typed):
+    with pytest.raises(ValueError) as refused:
+        to_minor_units(typed, "usd")
+
+    assert str(refused.value) == "Not a number."
+
+
 @pytest.mark.parametrize(
     ("amount", "percent", "fee"),
     [(4900, Decimal("10"), 490), (999, Decimal("12.5"), 125), (5, Decimal("10"), 1), (0, 50, 0)],

@@ -148,7 +148,7 @@ def test_seller_creates_a_course_priced_in_minor_units(client, seller):
     ("overrides", "field", "message"),
     [
         ({"title": ""}, "title", "This field is required."),
-        ({"price": "0.10"}, "price", "greater than or equal to 0.50"),
+        ({"price": "0.10"}, "price", "The lowest price Stripe can charge in USD is $0.50."),
         ({"price": "10.5", "currency": "jpy"}, "price", "at most 0 decimal places"),
         ({"price": "abc"}, "price", "Enter a number."),
         ({"currency": "xyz"}, "currency", "Select a valid choice"),

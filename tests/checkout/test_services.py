@@ -9,11 +9,12 @@ from django.core import mail
 from django.utils import timezone
 
 from checkout import stripe_payments
-from checkout.models import Order, OrderEmail, Refund, StripeCustomer
+from checkout.models import Order, OrderEmail, Refund, SaleTotal, StripeCustomer
 from checkout.selectors import order_amount_left_to_refund
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.orders import (
     TRANSFER_CLAIM_TIMEOUT,
+    _order_transfer_to_seller,
     order_checkout_start,
     order_fee_amount,
     order_fulfil,
@@ -113,6 +114,15 @@ def gateway(monkeypatch):
         (150, "jpy", "15.00", 23),  # ¥22.5 rounds half up to a whole yen
         (1000, "jpy", "0.00", 0),
         (1000, "usd", "100.00", 1000),
+        # Below, at and above one half, in a two- and a zero-decimal currency: only half up
+        # gets all of them (at .5 half-even would give 2 and ¥22, truncation 5 and ¥22).
+        (54, "usd", "10.00", 5),  # 5.4
+        (25, "usd", "10.00", 3),  # 2.5
+        (56, "usd", "10.00", 6),  # 5.6
+        (143, "jpy", "15.00", 21),  # ¥21.45
+        (153, "jpy", "15.00", 23),  # ¥22.95
+        (5003, "jpy", "0.01", 1),  # ¥0.5003
+        (4999, "jpy", "0.01", 0),  # ¥0.4999
     ],
 )
 def test_platform_fee_is_a_percentage_of_the_price_rounded_half_up(
@@ -316,6 +326,34 @@ def test_fulfilment_records_the_payment_customer_and_emails_once(gateway, on_com
     )
 
 
+def test_a_fulfilment_that_lost_the_race_changes_nothing_under_the_row_lock(gateway, on_commit):
+    """The success page and the webhook both read the order unpaid and ask Stripe; the one that
+    locks the row second must find it paid and leave it as the first left it."""
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.session = paid_session(order)
+    winner: dict = {}
+
+    def retrieve_while_the_other_fulfils(**kwargs):
+        if not winner:
+            winner["started"] = True
+            winner["order"] = order_fulfil(session_id=order.checkout_session_id)
+        return gateway.session
+
+    gateway._checkout_session_retrieve = retrieve_while_the_other_fulfils
+    with on_commit() as callbacks:
+        loser = order_fulfil(session_id=order.checkout_session_id)
+
+    first = winner["order"]
+    assert gateway.names() == ["checkout_session_retrieve", "checkout_session_retrieve"]
+    order.refresh_from_db()
+    assert order.paid_at == first.paid_at == loser.paid_at
+    assert order.updated_at == first.updated_at
+    # Receipt and sale notice once, the sale counted once.
+    assert len(callbacks) == 2
+    total = SaleTotal.objects.get(seller=order.seller)
+    assert (total.count, total.gross, total.fees) == (1, order.amount, order.fee_amount)
+
+
 def test_direct_fulfilment_reads_the_session_on_the_connected_account(gateway):
     order = OrderFactory(charge_type=Order.ChargeType.DIRECT)
     gateway.session = paid_session(order)
@@ -394,6 +432,20 @@ def test_a_live_transfer_claim_is_never_taken_over_and_a_stale_one_is(
     order_fulfil(session_id=order.checkout_session_id)
 
     assert gateway.names().count("transfer_create") == transfers
+
+
+def test_a_transfer_made_after_this_process_read_the_order_is_never_made_again(gateway):
+    """Two fulfilments read the order untransferred; the first transfers. The second's claim,
+    made with its stale copy, must still see the transfer on the row and make none."""
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+    stale = Order.objects.get(pk=order.pk)
+    Order.objects.filter(pk=order.pk).update(transfer_id="tr_first")
+
+    result = _order_transfer_to_seller(order=stale)
+
+    assert gateway.names() == []
+    assert result.transfer_id == "tr_first"
+    assert result.transfer_claimed_at is None
 
 
 def test_a_failed_transfer_keeps_the_payment_and_is_retried_later(gateway, monkeypatch, on_commit):
@@ -563,6 +615,59 @@ def test_separate_charge_refund_reverses_the_sellers_share_and_the_last_one_the_
         f"trr_{second.pk}",
     )
     assert sum(r["amount"] for r in reversals) == order.net_amount
+
+
+@pytest.mark.parametrize(
+    ("currency", "amount", "fee", "refunds", "reversals"),
+    [
+        # Net 667: 133.4 rounds down, 333.5 up; the last takes 667 - 467 exactly.
+        ("usd", 1000, 333, [200, 500, 300], [133, 334, 200]),
+        # 66.7 rounds up twice; the last takes 667 - 134 = 533.
+        ("usd", 1000, 333, [100, 100, 800], [67, 67, 533]),
+        # 133.4 rounds down twice; the last takes 667 - 266 = 401, more than its own 400.2.
+        ("usd", 1000, 333, [200, 200, 600], [133, 133, 401]),
+        # Net ¥850: ¥8.5 up, ¥9.35 down, ¥2.55 up; the last takes ¥850 - ¥21 = ¥829 (own: ¥829.6).
+        ("jpy", 1000, 150, [10, 11, 3, 976], [9, 9, 3, 829]),
+        # ¥9.35 down four times; the last takes ¥850 - ¥36 = ¥814, more than its own ¥812.6.
+        ("jpy", 1000, 150, [11, 11, 11, 11, 956], [9, 9, 9, 9, 814]),
+    ],
+)
+def test_reversals_round_half_up_and_the_last_takes_the_exact_remainder(
+    gateway, currency, amount, fee, refunds, reversals
+):
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE,
+        transfer_id="tr_sep",
+        course__currency=currency,
+        amount=amount,
+        fee_amount=fee,
+    )
+
+    for refund in refunds:
+        order_refund(order_id=order.pk, amount=refund, requested_by=order.seller)
+
+    sent = [
+        kwargs["amount"] for name, kwargs in gateway.calls if name == "transfer_reversal_create"
+    ]
+    assert sent == reversals
+    assert sum(sent) == amount - fee
+    stored = list(order.refunds.order_by("pk").values_list("transfer_reversal_amount", flat=True))
+    assert stored == reversals
+
+
+def test_a_failed_refund_does_not_count_its_reversal_against_what_is_left(gateway):
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=333
+    )
+    gateway.error = StripeGatewayError("Declined.", code=StripeErrorCode.CARD_DECLINED)
+    with pytest.raises(StripeGatewayError):
+        order_refund(order_id=order.pk, amount=400, requested_by=order.seller)
+    gateway.error = None
+
+    order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+
+    reversal = [kw["amount"] for name, kw in gateway.calls if name == "transfer_reversal_create"]
+    assert reversal == [667]
 
 
 def test_separate_charge_refund_waits_for_the_transfer(gateway):

@@ -36,6 +36,24 @@ class Order(models.Model):
     fee_amount = models.PositiveIntegerField(help_text="The platform's fee, in minor units.")
     currency = models.CharField(max_length=3)
     refunded_amount = models.PositiveIntegerField(default=0)
+    # Money as Stripe has it (issue 11): Stripe's processing fee from the charge's balance
+    # transaction, the platform fee given back by refunds, and (separate charges) the seller's
+    # transfer taken back; the two nets follow from them in `money_recompute`.
+    stripe_fee_amount = models.PositiveIntegerField(
+        default=0, help_text="Stripe's processing fee on the charge, in minor units."
+    )
+    fee_refunded_amount = models.PositiveIntegerField(
+        default=0, help_text="Application fee returned by refunds (direct, destination)."
+    )
+    transfer_reversed_amount = models.PositiveIntegerField(
+        default=0, help_text="Separate charges: the seller's transfer taken back by refunds."
+    )
+    seller_net_amount = models.IntegerField(
+        default=0, help_text="What reaches the seller's Stripe balance."
+    )
+    platform_net_amount = models.IntegerField(
+        default=0, help_text="Platform fees kept less Stripe fees the platform bore."
+    )
     stripe_account_id = models.CharField(
         max_length=255, help_text="The seller's connected account."
     )
@@ -100,6 +118,51 @@ class Order(models.Model):
         return self.amount - self.fee_amount
 
     @property
+    def stripe_fee_borne_by_seller(self) -> bool:
+        """Stripe takes its fee from whoever owns the charge: the seller's account on direct
+        charges, the platform on destination and separate ones."""
+        return self.charge_type == self.ChargeType.DIRECT
+
+    @property
+    def seller_stripe_fee_amount(self) -> int:
+        return self.stripe_fee_amount if self.stripe_fee_borne_by_seller else 0
+
+    @property
+    def fee_returned_amount(self) -> int:
+        """The platform fee given back to the buyer's refunds. Separate charges have no
+        application fee: the platform bears whatever part of a refund the reversals did not."""
+        if self.charge_type == self.ChargeType.SEPARATE:
+            return max(self.refunded_amount - self.transfer_reversed_amount, 0)
+        return self.fee_refunded_amount
+
+    @property
+    def platform_fee_kept_amount(self) -> int:
+        return self.fee_amount - self.fee_returned_amount
+
+    def money_recompute(self) -> None:
+        """The one formula for the two nets, from the figures Stripe reported.
+
+        Seller net = gross − Stripe fee (direct charges only) − platform fee kept − refunds;
+        platform net = platform fee kept − Stripe fee (destination and separate charges).
+        On a separate charge the seller's net is the transfer less its reversals, which is the
+        same sum: the platform keeps the fee less what it bore of each refund.
+        """
+        if self.paid_at is None:
+            self.seller_net_amount = self.platform_net_amount = 0
+            return
+        if self.charge_type == self.ChargeType.SEPARATE:
+            self.seller_net_amount = self.amount - self.fee_amount - self.transfer_reversed_amount
+        else:
+            self.seller_net_amount = (
+                self.amount
+                - self.seller_stripe_fee_amount
+                - self.platform_fee_kept_amount
+                - self.refunded_amount
+            )
+        platform_stripe_fee = self.stripe_fee_amount - self.seller_stripe_fee_amount
+        self.platform_net_amount = self.platform_fee_kept_amount - platform_stripe_fee
+
+    @property
     def grants_access(self) -> bool:
         return self.status in ACCESS_STATUSES
 
@@ -117,7 +180,18 @@ class Order(models.Model):
         if payment.transfer_id:
             self.transfer_id = payment.transfer_id
         self.paid_at = paid_at
+        self.stripe_fee_amount = payment.stripe_fee_amount
+        self.fee_refunded_amount = payment.application_fee_refunded
         self.apply_refunded_total(refunded_total=payment.amount_refunded)
+        self.money_recompute()
+
+    def apply_fee_refunded_total(self, *, fee_refunded_total: int) -> bool:
+        """Follow Stripe's cumulative application fee refunded; True when it grew."""
+        if fee_refunded_total <= self.fee_refunded_amount:
+            return False
+        self.fee_refunded_amount = min(fee_refunded_total, self.fee_amount)
+        self.money_recompute()
+        return True
 
     def apply_refunded_total(self, *, refunded_total: int) -> bool:
         """Follow Stripe's cumulative refunded amount; True when it grew."""
@@ -132,6 +206,7 @@ class Order(models.Model):
             )
         elif self.status == self.Status.DISPUTED and self.refunded_amount >= self.amount:
             self.status = self.Status.REFUNDED
+        self.money_recompute()
         return True
 
 
@@ -146,6 +221,8 @@ class PaymentFacts(Protocol):
     application_fee_id: str
     transfer_id: str
     amount_refunded: int
+    stripe_fee_amount: int
+    application_fee_refunded: int
 
 
 class SaleTotal(models.Model):
@@ -170,6 +247,10 @@ class SaleTotal(models.Model):
     gross = models.BigIntegerField(default=0)
     fees = models.BigIntegerField(default=0)
     refunds = models.BigIntegerField(default=0)
+    stripe_fees = models.BigIntegerField(default=0)
+    fees_returned = models.BigIntegerField(default=0)
+    seller_net = models.BigIntegerField(default=0)
+    platform_net = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -37,6 +37,9 @@ class CheckoutSession:
     application_fee_id: str
     transfer_id: str
     amount_refunded: int
+    # From the charge's balance transaction, on the account that owns the charge.
+    stripe_fee_amount: int = 0
+    application_fee_refunded: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class ChargeState:
     payment_intent_id: str
     amount: int
     amount_refunded: int
+    application_fee_refunded: int = 0
     # The marketplace order this charge pays for, from its PaymentIntent's metadata; None for a
     # charge made outside the marketplace (a Standard seller's own sales reach the same endpoint).
     order_id: int | None = None
@@ -163,14 +167,17 @@ def checkout_session_create(
 
 
 def checkout_session_retrieve(*, session_id: str, stripe_account_id: str = "") -> CheckoutSession:
-    """Re-read a session with its payment, charge, fee and transfer ids (for fulfilment)."""
+    """Re-read a session with its payment, charge, fee and transfer ids (for fulfilment), and
+    the charge's balance transaction and application fee in the same call (Stripe's fee and
+    what was returned of the platform's).
+    https://docs.stripe.com/connect/charges#balance-transactions"""
     client = stripe_client()
     options = _options(stripe_account_id=stripe_account_id)
     session = _call(
         "checkout session retrieve",
         client.v1.checkout.sessions.retrieve,
         session_id,
-        params={"expand": ["payment_intent.latest_charge"]},
+        params={"expand": [f"payment_intent.latest_charge.{field}" for field in CHARGE_EXPAND]},
         options=options,
     )
     charge = None
@@ -181,13 +188,41 @@ def checkout_session_retrieve(*, session_id: str, stripe_account_id: str = "") -
                 "payment intent retrieve",
                 client.v1.payment_intents.retrieve,
                 payment_intent,
-                params={"expand": ["latest_charge"]},
+                params={"expand": [f"latest_charge.{field}" for field in CHARGE_EXPAND]},
                 options=options,
             )
         charge = payment_intent.get("latest_charge")
         if isinstance(charge, str):
-            charge = _call("charge retrieve", client.v1.charges.retrieve, charge, options=options)
+            charge = _call(
+                "charge retrieve",
+                client.v1.charges.retrieve,
+                charge,
+                params={"expand": list(CHARGE_EXPAND)},
+                options=options,
+            )
     return _session_from_stripe(session, stripe_account_id=stripe_account_id, charge=charge)
+
+
+# A charge's expandable fields fulfilment and refunds read figures from.
+CHARGE_EXPAND = ("balance_transaction", "application_fee")
+
+
+def _stripe_fee(charge) -> int:
+    """Stripe's own processing fee in the charge's balance transaction; on a direct charge its
+    `fee` also holds the application fee, so only the `stripe_fee` details count."""
+    transaction = charge.get("balance_transaction") if charge else None
+    if not isinstance(transaction, dict):
+        return 0
+    return sum(
+        detail.get("amount") or 0
+        for detail in transaction.get("fee_details") or []
+        if detail.get("type") == "stripe_fee"
+    )
+
+
+def _application_fee_refunded(charge) -> int:
+    fee = charge.get("application_fee") if charge else None
+    return (fee.get("amount_refunded") or 0) if isinstance(fee, dict) else 0
 
 
 def _session_from_stripe(session, *, stripe_account_id: str, charge=None) -> CheckoutSession:
@@ -209,6 +244,8 @@ def _session_from_stripe(session, *, stripe_account_id: str, charge=None) -> Che
         application_fee_id=_id_of(charge.get("application_fee")) if charge else "",
         transfer_id=_id_of(charge.get("transfer")) if charge else "",
         amount_refunded=(charge.get("amount_refunded") or 0) if charge else 0,
+        stripe_fee_amount=_stripe_fee(charge),
+        application_fee_refunded=_application_fee_refunded(charge),
     )
 
 
@@ -217,7 +254,7 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         "charge retrieve",
         stripe_client().v1.charges.retrieve,
         charge_id,
-        params={"expand": ["payment_intent"]},
+        params={"expand": ["payment_intent", "application_fee"]},
         options=_options(stripe_account_id=stripe_account_id),
     )
     payment_intent = charge.get("payment_intent")
@@ -228,6 +265,7 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         payment_intent_id=_id_of(payment_intent),
         amount=charge.get("amount") or 0,
         amount_refunded=charge.get("amount_refunded") or 0,
+        application_fee_refunded=_application_fee_refunded(charge),
         order_id=int(reference) if str(reference).isdigit() else None,
     )
 

@@ -80,7 +80,27 @@ def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:
             raise
         refund.transfer_reversal_id = reversal.id
         refund.save(update_fields=["transfer_reversal_id"])
+        _order_follow_reversals(order_id=order.pk)
     return refund
+
+
+def _order_follow_reversals(*, order_id: int) -> None:
+    """Separate charges: the seller's net is the transfer less the reversals Stripe made."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        reversed_total = (
+            order.refunds.exclude(transfer_reversal_id="").aggregate(
+                total=Sum("transfer_reversal_amount")
+            )["total"]
+            or 0
+        )
+        if reversed_total == order.transfer_reversed_amount:
+            return
+        before = sale_contribution(order=order)
+        order.transfer_reversed_amount = reversed_total
+        order.money_recompute()
+        order.save()
+        sale_totals_apply(before=before, after=sale_contribution(order=order))
 
 
 def _seller_share_of_refund(*, order: Order, amount: int, is_last: bool) -> int:
@@ -113,9 +133,15 @@ def order_apply_refunds(*, charge_id: str, stripe_account_id: str = "") -> Order
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         before = sale_contribution(order=order)
-        if order.apply_refunded_total(refunded_total=charge.amount_refunded):
+        refunded = order.apply_refunded_total(refunded_total=charge.amount_refunded)
+        # Both grow together on Stripe's side; either may be news (events arrive in any order).
+        fee_returned = order.apply_fee_refunded_total(
+            fee_refunded_total=charge.application_fee_refunded
+        )
+        if refunded or fee_returned:
             order.save()
             sale_totals_apply(before=before, after=sale_contribution(order=order))
+        if refunded:
             order_email_later(order_id=order.pk, kind=order_refund_email_kind(order=order))
         return order
 

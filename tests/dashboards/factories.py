@@ -35,6 +35,8 @@ class SaleFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         # Counted in the all-time totals as checkout's services count a payment.
         order = super()._create(model_class, *args, **kwargs)
+        order.money_recompute()
+        order.save()
         sale_totals_apply(before=None, after=sale_contribution(order=order))
         return order
 

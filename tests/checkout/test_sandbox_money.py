@@ -1,0 +1,124 @@
+"""Stripe's fee and the two nets per sale, checked against the sandbox's own balances: what
+the app says reached the seller and the platform is what their Stripe balances moved by."""
+
+import pytest
+from django.core.management import call_command
+
+from checkout.models import Order, SaleTotal
+from checkout.services.refunds import order_refund
+from checkout.services.sale_totals import sale_totals_rebuild
+from site_config.stripe_client import stripe_client
+from tests.checkout.sandbox import deliver_webhooks
+from tests.checkout.test_sandbox_payments import CARD_OK, CASES, buy, pay
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def balance(currency: str, stripe_account_id: str = "") -> int:
+    options = {"stripe_account": stripe_account_id} if stripe_account_id else {}
+    found = stripe_client().v1.balance.retrieve(options=options)
+    return sum(
+        entry.amount for entry in [*found.available, *found.pending] if entry.currency == currency
+    )
+
+
+def paid(order: Order) -> Order:
+    pay(order, CARD_OK)
+    deliver_webhooks()
+    order.refresh_from_db()
+    return order
+
+
+# 4900 USD at 10 %: the sandbox's Stripe fee is 2.9 % + 30 = 172 cents.
+EXPECTED = {
+    # charge type: (Stripe fee, seller net, platform net)
+    "direct": (172, 4238, 490),
+    "destination": (172, 4410, 318),
+    "separate": (172, 4410, 318),
+}
+
+
+@pytest.mark.parametrize(("course_charge_type", "account_type", "charge_type"), CASES)
+def test_fee_and_nets_equal_what_stripe_moved_on_each_balance(
+    stripe_sandbox, course_charge_type, account_type, charge_type
+):
+    platform_before = balance("usd")
+    order = buy(
+        stripe_sandbox=stripe_sandbox,
+        course_charge_type=course_charge_type,
+        account_type=account_type,
+    )
+    order = paid(order)
+
+    assert order.charge_type == charge_type
+    assert (
+        order.stripe_fee_amount,
+        order.seller_net_amount,
+        order.platform_net_amount,
+    ) == EXPECTED[charge_type]
+    assert order.seller_net_amount == balance("usd", order.stripe_account_id)
+    assert order.platform_net_amount == balance("usd") - platform_before
+
+    order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+    deliver_webhooks()
+    order.refresh_from_db()
+    # A tenth of the refund was the platform's fee, given back: 100 cents.
+    assert order.fee_returned_amount == 100
+    assert order.seller_net_amount == balance("usd", order.stripe_account_id)
+    assert order.platform_net_amount == balance("usd") - platform_before
+
+    order_refund(order_id=order.pk, amount=3900, requested_by=order.seller)
+    deliver_webhooks()
+    order.refresh_from_db()
+    assert order.fee_returned_amount == 490
+    assert order.seller_net_amount == balance("usd", order.stripe_account_id)
+    assert order.platform_net_amount == balance("usd") - platform_before
+    # Stripe keeps its processing fee on a refund; whoever bore it is that much down.
+    seller_stripe_fee = 172 if charge_type == "direct" else 0
+    assert (order.seller_net_amount, order.platform_net_amount) == (
+        -seller_stripe_fee,
+        -(172 - seller_stripe_fee),
+    )
+
+    total = SaleTotal.objects.get(seller=order.seller)
+    assert (
+        total.stripe_fees,
+        total.fees_returned,
+        total.seller_net,
+        total.platform_net,
+    ) == (172, 490, order.seller_net_amount, order.platform_net_amount)
+    assert sale_totals_rebuild() == {"rows": 1, "corrected": 0}
+
+
+def test_a_zero_decimal_sale_has_stripes_fee_in_whole_yen(stripe_sandbox):
+    platform_before = balance("jpy")
+    order = buy(
+        stripe_sandbox=stripe_sandbox,
+        course_charge_type="destination",
+        account_type="express",
+        price=1500,
+        currency="jpy",
+    )
+    order = paid(order)
+
+    # 3.6 % of ¥1,500 is ¥54, with no fixed part; the platform keeps ¥150 − ¥54.
+    assert (order.stripe_fee_amount, order.seller_net_amount, order.platform_net_amount) == (
+        54,
+        1350,
+        96,
+    )
+    assert order.platform_net_amount == balance("jpy") - platform_before
+    assert order.seller_net_amount == balance("jpy", order.stripe_account_id)
+
+
+def test_rebuild_restores_the_new_figures(stripe_sandbox, capsys):
+    order = paid(
+        buy(stripe_sandbox=stripe_sandbox, course_charge_type="auto", account_type="standard")
+    )
+    SaleTotal.objects.filter(seller=order.seller).update(stripe_fees=0, seller_net=1)
+
+    call_command("sale_totals_rebuild")
+
+    assert "1 were wrong or missing" in capsys.readouterr().out
+    total = SaleTotal.objects.get(seller=order.seller)
+    assert (total.stripe_fees, total.seller_net, total.platform_net) == (172, 4238, 490)

@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import QuerySet, Sum
+from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from accounts.models import StripeAccount, User
@@ -166,3 +167,16 @@ def order_list_to_reconcile() -> QuerySet[Order]:
         status__in=ACCESS_STATUSES,
     )
     return (pending | untransferred).order_by("created_at")
+
+
+def fee_returned_sql():
+    """`Order.fee_returned_amount` in SQL, for sums over orders: separate charges have no
+    application fee, so the platform's share of their refunds is what no reversal took back."""
+    return Case(
+        When(
+            charge_type=Order.ChargeType.SEPARATE,
+            then=Greatest(F("refunded_amount") - F("transfer_reversed_amount"), Value(0)),
+        ),
+        default=F("fee_refunded_amount"),
+        output_field=BigIntegerField(),
+    )

@@ -1,10 +1,10 @@
 """Running sale totals per seller, course, currency and charge type."""
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, Case, Count, F, Sum, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import Count, F, Sum
 
 from checkout.models import Order, SaleTotal
+from checkout.selectors import fee_returned_sql
 
 # Each running figure and the order column it sums; `count` counts the order once.
 SALE_TOTAL_SOURCES = {
@@ -113,18 +113,6 @@ def sale_totals_rebuild() -> dict[str, int]:
             batch_size=1000,
         )
     return {"rows": len(expected), "corrected": wrong}
-
-
-def fee_returned_sql():
-    """`Order.fee_returned_amount` in SQL, for aggregates over orders."""
-    return Case(
-        When(
-            charge_type=Order.ChargeType.SEPARATE,
-            then=Greatest(F("refunded_amount") - F("transfer_reversed_amount"), Value(0)),
-        ),
-        default=F("fee_refunded_amount"),
-        output_field=BigIntegerField(),
-    )
 
 
 def _order_sums():

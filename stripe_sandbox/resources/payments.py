@@ -631,6 +631,9 @@ def balance_transaction_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="balance_transaction", account=request.account)
     queryset = store.filter_exact(queryset, params, "source", "type")
+    if params.get("payout"):
+        # The transactions a payout paid out, and the payout's own (Stripe's `payout=` filter).
+        queryset = queryset.filter(internal__payout=params["payout"])
     if params.get("currency"):
         queryset = queryset.filter(data__currency=params["currency"].lower())
     queryset = store.filter_created(queryset, params.get("created"))

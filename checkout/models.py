@@ -366,3 +366,22 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class PayoutSnapshot(models.Model):
+    """The last read of a seller's balance and payouts from Stripe, so the Payouts page does not
+    ask Stripe on every view. `payout.*` and `balance.available` events mark it stale; the page
+    re-reads a stale or old one (`checkout.services.payouts`). Paid payouts never change, so the
+    sales each paid out are kept per payout id in `lines`."""
+
+    seller = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_snapshot"
+    )
+    stripe_account_id = models.CharField(max_length=255)
+    overview = models.JSONField(default=dict)
+    lines = models.JSONField(default=dict)
+    fetched_at = models.DateTimeField()
+    stale = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Payouts of {self.stripe_account_id} read {self.fetched_at:%Y-%m-%d %H:%M}"

@@ -348,3 +348,138 @@ def transfer_reversal_create(*, refund_id: int, transfer_id: str, amount: int) -
         options=_options(idempotency_key=f"refund-{refund_id}-reversal"),
     )
     return TransferResult(id=reversal["id"], amount=reversal.get("amount") or amount)
+
+
+# --- Balances and payouts of a connected account -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BalanceAmount:
+    currency: str
+    available: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class PayoutSummary:
+    id: str
+    amount: int
+    currency: str
+    status: str  # pending, in_transit, paid, failed, canceled
+    arrival_date: datetime | None
+    created: datetime | None
+    failure_message: str
+
+    @property
+    def status_label(self) -> str:
+        return PAYOUT_STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
+
+
+PAYOUT_STATUS_LABELS = {
+    "pending": "Pending",
+    "in_transit": "On its way",
+    "paid": "Paid",
+    "failed": "Failed",
+    "canceled": "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class PayoutOverview:
+    balances: tuple[BalanceAmount, ...]
+    schedule_interval: str  # manual, daily, weekly, monthly
+    schedule_delay_days: int
+    schedule_anchor: str  # the weekday or day of month for weekly and monthly payouts
+    payouts: tuple[PayoutSummary, ...]
+
+    @property
+    def schedule_description(self) -> str:
+        """The payout schedule in words, as Stripe's Dashboard puts it."""
+        if self.schedule_interval == "manual":
+            return "Manual: you start each payout from Stripe."
+        when = {
+            "daily": "Every day",
+            "weekly": f"Every week on {self.schedule_anchor.capitalize() or 'the same day'}",
+            "monthly": f"Every month on day {self.schedule_anchor or 1}",
+        }.get(self.schedule_interval, "Automatic")
+        days = self.schedule_delay_days
+        return f"{when}; money from a sale is paid out {days} day{'s' * (days != 1)} after it."
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    """One balance transaction a payout paid out: a charge (direct) or a transfer's payment."""
+
+    type: str
+    amount: int
+    fee: int
+    net: int
+    currency: str
+    charge_id: str  # the charge on the account (direct charges)
+    transfer_id: str  # the platform transfer that paid it (destination, separate)
+
+
+def payout_overview_retrieve(*, stripe_account_id: str, limit: int = 10) -> PayoutOverview:
+    """A connected account's balance, payout schedule and recent payouts (three reads).
+    https://docs.stripe.com/connect/payouts-connected-accounts"""
+    client = stripe_client()
+    options = _options(stripe_account_id=stripe_account_id)
+    balance = _call("balance retrieve", client.v1.balance.retrieve, options=options)
+    payouts = _call("payout list", client.v1.payouts.list, params={"limit": limit}, options=options)
+    account = _call("account retrieve", client.v1.accounts.retrieve, stripe_account_id)
+    pending = {entry["currency"]: entry["amount"] for entry in balance.get("pending") or []}
+    available = {entry["currency"]: entry["amount"] for entry in balance.get("available") or []}
+    schedule = ((account.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
+    return PayoutOverview(
+        balances=tuple(
+            BalanceAmount(
+                currency=currency,
+                available=available.get(currency, 0),
+                pending=pending.get(currency, 0),
+            )
+            for currency in sorted(available.keys() | pending.keys())
+        ),
+        schedule_interval=schedule.get("interval") or "",
+        schedule_delay_days=schedule.get("delay_days") or 0,
+        schedule_anchor=str(schedule.get("weekly_anchor") or schedule.get("monthly_anchor") or ""),
+        payouts=tuple(
+            PayoutSummary(
+                id=payout["id"],
+                amount=payout.get("amount") or 0,
+                currency=payout.get("currency") or "",
+                status=payout.get("status") or "",
+                arrival_date=_timestamp(payout.get("arrival_date")),
+                created=_timestamp(payout.get("created")),
+                failure_message=payout.get("failure_message") or "",
+            )
+            for payout in payouts.get("data") or []
+        ),
+    )
+
+
+def payout_lines_list(*, stripe_account_id: str, payout_id: str) -> list[PayoutLine]:
+    """The balance transactions a payout paid out, with each one's source expanded so a
+    transfer's payment names its transfer (up to 100: one page, enough for one payout here)."""
+    listing = _call(
+        "balance transaction list",
+        stripe_client().v1.balance_transactions.list,
+        params={"payout": payout_id, "limit": 100, "expand": ["data.source"]},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    lines = []
+    for txn in listing.get("data") or []:
+        source = txn.get("source")
+        source_id = _id_of(source)
+        transfer_id = _id_of(source.get("source_transfer")) if isinstance(source, dict) else ""
+        lines.append(
+            PayoutLine(
+                type=txn.get("type") or "",
+                amount=txn.get("amount") or 0,
+                fee=txn.get("fee") or 0,
+                net=txn.get("net") or 0,
+                currency=txn.get("currency") or "",
+                charge_id=source_id if source_id.startswith("ch_") else "",
+                transfer_id=transfer_id,
+            )
+        )
+    return lines

@@ -13,6 +13,7 @@ from checkout.services.orders import (
     order_fulfil,
     order_mark_payment_failed,
 )
+from checkout.services.payouts import PAYOUT_EVENT_TYPES, payout_snapshot_mark_stale
 from checkout.services.refunds import order_apply_refunds, order_mark_disputed
 from checkout.stripe_webhooks import ParsedEvent
 
@@ -108,6 +109,11 @@ def _on_account_deauthorized(record: WebhookEvent) -> None:
     account_services.stripe_account_disconnect(stripe_account_id=record.account)
 
 
+def _on_payout_or_balance(record: WebhookEvent) -> None:
+    # Connect events name the seller's account; nothing is read from Stripe here.
+    payout_snapshot_mark_stale(stripe_account_id=record.account)
+
+
 WEBHOOK_HANDLERS = {
     "checkout.session.completed": _on_session_completed,
     "checkout.session.async_payment_succeeded": _on_session_completed,
@@ -118,3 +124,5 @@ WEBHOOK_HANDLERS = {
     "account.updated": _on_account_updated,
     "account.application.deauthorized": _on_account_deauthorized,
 }
+# Balances and payouts (issue 11): the seller's cached Payouts page is re-read on next view.
+WEBHOOK_HANDLERS.update(dict.fromkeys(PAYOUT_EVENT_TYPES, _on_payout_or_balance))

@@ -43,12 +43,26 @@ class CheckoutSession:
 
 
 @dataclass(frozen=True)
+class RefundState:
+    """One refund of a charge as Stripe lists it, wherever it was made."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str  # pending, requires_action, succeeded, failed, canceled
+    failure_reason: str
+    # Our Refund row's id, when the app made it (refund_create puts it in the metadata).
+    refund_id: int | None
+
+
+@dataclass(frozen=True)
 class ChargeState:
     id: str
     payment_intent_id: str
     amount: int
     amount_refunded: int
     application_fee_refunded: int = 0
+    refunds: tuple[RefundState, ...] = ()
     # The marketplace order this charge pays for, from its PaymentIntent's metadata; None for a
     # charge made outside the marketplace (a Standard seller's own sales reach the same endpoint).
     order_id: int | None = None
@@ -254,7 +268,7 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         "charge retrieve",
         stripe_client().v1.charges.retrieve,
         charge_id,
-        params={"expand": ["payment_intent", "application_fee"]},
+        params={"expand": ["payment_intent", "application_fee", "refunds"]},
         options=_options(stripe_account_id=stripe_account_id),
     )
     payment_intent = charge.get("payment_intent")
@@ -266,7 +280,25 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         amount=charge.get("amount") or 0,
         amount_refunded=charge.get("amount_refunded") or 0,
         application_fee_refunded=_application_fee_refunded(charge),
+        refunds=tuple(_refund_state(refund) for refund in _refund_list(charge)),
         order_id=int(reference) if str(reference).isdigit() else None,
+    )
+
+
+def _refund_list(charge: dict) -> list[dict]:
+    refunds = charge.get("refunds")
+    return (refunds.get("data") or []) if isinstance(refunds, dict) else []
+
+
+def _refund_state(refund: dict) -> RefundState:
+    reference = str((refund.get("metadata") or {}).get("refund_id", ""))
+    return RefundState(
+        id=refund["id"],
+        amount=refund.get("amount") or 0,
+        currency=refund.get("currency") or "",
+        status=refund.get("status") or "",
+        failure_reason=refund.get("failure_reason") or "",
+        refund_id=int(reference) if reference.isdigit() else None,
     )
 
 

@@ -143,7 +143,38 @@ def order_apply_refunds(*, charge_id: str, stripe_account_id: str = "") -> Order
             sale_totals_apply(before=before, after=sale_contribution(order=order))
         if refunded:
             order_email_later(order_id=order.pk, kind=order_refund_email_kind(order=order))
+        _refund_rows_follow(order=order, refunds=charge.refunds)
         return order
+
+
+def _refund_rows_follow(*, order: Order, refunds) -> None:
+    """One refund row per Stripe refund, with Stripe's status, wherever it was made: the app's
+    own rows are found by the id in the refund's metadata (even before the app saved Stripe's
+    id), one made in the Dashboard or through the API gets a new row. Call under the order's
+    lock, so two events about the same refund never both create it."""
+    for state in refunds:
+        row = Refund.objects.filter(stripe_refund_id=state.id).first()
+        if row is None and state.refund_id is not None:
+            row = Refund.objects.filter(
+                pk=state.refund_id, order=order, stripe_refund_id__isnull=True
+            ).first()
+        if row is None:
+            Refund.objects.create(
+                order=order,
+                amount=state.amount,
+                currency=state.currency or order.currency,
+                stripe_refund_id=state.id,
+                status=state.status,
+                failure_message=state.failure_reason,
+            )
+            continue
+        changes = {
+            "stripe_refund_id": state.id,
+            "status": state.status,
+            "failure_message": state.failure_reason or row.failure_message,
+        }
+        if any(getattr(row, field) != value for field, value in changes.items()):
+            Refund.objects.filter(pk=row.pk).update(**changes)
 
 
 def order_mark_disputed(*, charge_id: str) -> Order:

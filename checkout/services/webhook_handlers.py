@@ -109,6 +109,14 @@ def _on_account_deauthorized(record: WebhookEvent) -> None:
     account_services.stripe_account_disconnect(stripe_account_id=record.account)
 
 
+def _on_refund(record: WebhookEvent) -> None:
+    # A refund made anywhere (the app, the Dashboard, the API): its charge's refunds are re-read.
+    charge = _event_object(record).get("charge")
+    charge_id = charge if isinstance(charge, str) else (charge or {}).get("id", "")
+    if charge_id:
+        order_apply_refunds(charge_id=charge_id, stripe_account_id=record.account)
+
+
 def _on_payout_or_balance(record: WebhookEvent) -> None:
     # Connect events name the seller's account; nothing is read from Stripe here.
     payout_snapshot_mark_stale(stripe_account_id=record.account)
@@ -124,5 +132,8 @@ WEBHOOK_HANDLERS = {
     "account.updated": _on_account_updated,
     "account.application.deauthorized": _on_account_deauthorized,
 }
+WEBHOOK_HANDLERS.update(
+    {"refund.created": _on_refund, "refund.updated": _on_refund, "refund.failed": _on_refund}
+)
 # Balances and payouts (issue 11): the seller's cached Payouts page is re-read on next view.
 WEBHOOK_HANDLERS.update(dict.fromkeys(PAYOUT_EVENT_TYPES, _on_payout_or_balance))

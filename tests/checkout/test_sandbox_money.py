@@ -122,3 +122,33 @@ def test_rebuild_restores_the_new_figures(stripe_sandbox, capsys):
     assert "1 were wrong or missing" in capsys.readouterr().out
     total = SaleTotal.objects.get(seller=order.seller)
     assert (total.stripe_fees, total.seller_net, total.platform_net) == (172, 4238, 490)
+
+
+@pytest.mark.parametrize(("course_charge_type", "account_type", "charge_type"), CASES)
+def test_a_refund_made_outside_the_app_shows_on_the_sale_once(
+    stripe_sandbox, course_charge_type, account_type, charge_type
+):
+    order = paid(
+        buy(
+            stripe_sandbox=stripe_sandbox,
+            course_charge_type=course_charge_type,
+            account_type=account_type,
+        )
+    )
+    ours = order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+    on_account = {"stripe_account": order.stripe_account_id} if charge_type == "direct" else {}
+
+    # As the seller or the platform would in Stripe's Dashboard.
+    theirs = stripe_client().v1.refunds.create(
+        params={"payment_intent": order.payment_intent_id, "amount": 500}, options=on_account
+    )
+    deliver_webhooks()
+    deliver_webhooks()  # a repeated delivery changes nothing
+
+    order.refresh_from_db()
+    rows = sorted(order.refunds.values_list("stripe_refund_id", "amount", "status"))
+    assert rows == sorted(
+        [(ours.stripe_refund_id, 1000, "succeeded"), (theirs.id, 500, "succeeded")]
+    )
+    assert order.refunded_amount == 1500
+    assert order.refunds.get(stripe_refund_id=theirs.id).requested_by is None

@@ -46,7 +46,7 @@ class Order(models.Model):
         default=0, help_text="Application fee returned by refunds (direct, destination)."
     )
     transfer_reversed_amount = models.PositiveIntegerField(
-        default=0, help_text="Separate charges: the seller's transfer taken back by refunds."
+        default=0, help_text="The seller's transfer taken back (destination, separate)."
     )
     seller_net_amount = models.IntegerField(
         default=0, help_text="What reaches the seller's Stripe balance."
@@ -129,11 +129,12 @@ class Order(models.Model):
 
     @property
     def fee_returned_amount(self) -> int:
-        """The platform fee given back to the buyer's refunds. Separate charges have no
-        application fee: the platform bears whatever part of a refund the reversals did not."""
-        if self.charge_type == self.ChargeType.SEPARATE:
-            return max(self.refunded_amount - self.transfer_reversed_amount, 0)
-        return self.fee_refunded_amount
+        """The platform fee given back. Destination and separate charges live on the platform,
+        which also bears whatever part of a refund no transfer reversal took back from the
+        seller (negative when a reversal outlived a refund that failed)."""
+        if self.charge_type == self.ChargeType.DIRECT:
+            return self.fee_refunded_amount
+        return self.fee_refunded_amount + self.refunded_amount - self.transfer_reversed_amount
 
     @property
     def platform_fee_kept_amount(self) -> int:
@@ -142,25 +143,31 @@ class Order(models.Model):
     def money_recompute(self) -> None:
         """The one formula for the two nets, from the figures Stripe reported.
 
-        Seller net = gross − Stripe fee (direct charges only) − platform fee kept − refunds;
-        platform net = platform fee kept − Stripe fee (destination and separate charges).
-        On a separate charge the seller's net is the transfer less its reversals, which is the
-        same sum: the platform keeps the fee less what it bore of each refund.
+        Seller net = gross − Stripe fee (direct charges only) − platform fee kept − refunds,
+        which is what reached the seller's balance: on a direct charge, the charge less Stripe's
+        fee, the application fee (plus what was refunded of it) and the refunds; otherwise the
+        transfer less the application fee (plus refunds of it) and the transfer reversals.
+        Platform net = platform fee kept − Stripe fee (destination and separate charges).
         """
         if self.paid_at is None:
             self.seller_net_amount = self.platform_net_amount = 0
             return
-        if self.charge_type == self.ChargeType.SEPARATE:
-            self.seller_net_amount = self.amount - self.fee_amount - self.transfer_reversed_amount
-        else:
-            self.seller_net_amount = (
-                self.amount
-                - self.seller_stripe_fee_amount
-                - self.platform_fee_kept_amount
-                - self.refunded_amount
-            )
+        self.seller_net_amount = (
+            self.amount
+            - self.seller_stripe_fee_amount
+            - self.platform_fee_kept_amount
+            - self.refunded_amount
+        )
         platform_stripe_fee = self.stripe_fee_amount - self.seller_stripe_fee_amount
         self.platform_net_amount = self.platform_fee_kept_amount - platform_stripe_fee
+
+    def apply_transfer_reversed_total(self, *, reversed_total: int) -> bool:
+        """Follow how much of the seller's transfer Stripe reversed; True when it changed."""
+        if reversed_total == self.transfer_reversed_amount:
+            return False
+        self.transfer_reversed_amount = reversed_total
+        self.money_recompute()
+        return True
 
     @property
     def grants_access(self) -> bool:
@@ -182,6 +189,10 @@ class Order(models.Model):
         self.paid_at = paid_at
         self.stripe_fee_amount = payment.stripe_fee_amount
         self.fee_refunded_amount = payment.application_fee_refunded
+        if self.charge_type == self.ChargeType.DESTINATION:
+            # Stripe reverses a destination charge's transfer itself; separate charges' reversals
+            # are the app's own (`checkout.services.refunds`).
+            self.transfer_reversed_amount = payment.transfer_reversed
         self.apply_refunded_total(refunded_total=payment.amount_refunded)
         self.money_recompute()
 
@@ -190,6 +201,19 @@ class Order(models.Model):
         if fee_refunded_total <= self.fee_refunded_amount:
             return False
         self.fee_refunded_amount = min(fee_refunded_total, self.fee_amount)
+        self.money_recompute()
+        return True
+
+    def release_failed_refunds(self, *, refunded_total: int) -> bool:
+        """A refund failed after it succeeded: Stripe's refunded total shrank by its amount, and
+        the money is the seller's (or the platform's) again. True when it shrank."""
+        if refunded_total >= self.refunded_amount:
+            return False
+        self.refunded_amount = max(refunded_total, 0)
+        if self.status in {self.Status.REFUNDED, self.Status.PARTIALLY_REFUNDED}:
+            self.status = (
+                self.Status.PARTIALLY_REFUNDED if self.refunded_amount else self.Status.PAID
+            )
         self.money_recompute()
         return True
 
@@ -223,6 +247,7 @@ class PaymentFacts(Protocol):
     amount_refunded: int
     stripe_fee_amount: int
     application_fee_refunded: int
+    transfer_reversed: int
 
 
 class SaleTotal(models.Model):

@@ -1,8 +1,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, When
 from django.utils import timezone
 
 from accounts.models import StripeAccount, User
@@ -170,13 +169,10 @@ def order_list_to_reconcile() -> QuerySet[Order]:
 
 
 def fee_returned_sql():
-    """`Order.fee_returned_amount` in SQL, for sums over orders: separate charges have no
-    application fee, so the platform's share of their refunds is what no reversal took back."""
+    """`Order.fee_returned_amount` in SQL, for sums over orders: on charges that live on the
+    platform, it also bears the part of a refund no transfer reversal took back."""
     return Case(
-        When(
-            charge_type=Order.ChargeType.SEPARATE,
-            then=Greatest(F("refunded_amount") - F("transfer_reversed_amount"), Value(0)),
-        ),
-        default=F("fee_refunded_amount"),
+        When(charge_type=Order.ChargeType.DIRECT, then=F("fee_refunded_amount")),
+        default=F("fee_refunded_amount") + F("refunded_amount") - F("transfer_reversed_amount"),
         output_field=BigIntegerField(),
     )

@@ -40,6 +40,7 @@ class CheckoutSession:
     # From the charge's balance transaction, on the account that owns the charge.
     stripe_fee_amount: int = 0
     application_fee_refunded: int = 0
+    transfer_reversed: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,10 @@ class ChargeState:
     amount: int
     amount_refunded: int
     application_fee_refunded: int = 0
+    # Destination charges: how much of the charge's transfer Stripe reversed.
+    transfer_reversed: int = 0
     refunds: tuple[RefundState, ...] = ()
+    stripe_fee_amount: int = 0
     # The marketplace order this charge pays for, from its PaymentIntent's metadata; None for a
     # charge made outside the marketplace (a Standard seller's own sales reach the same endpoint).
     order_id: int | None = None
@@ -218,7 +222,7 @@ def checkout_session_retrieve(*, session_id: str, stripe_account_id: str = "") -
 
 
 # A charge's expandable fields fulfilment and refunds read figures from.
-CHARGE_EXPAND = ("balance_transaction", "application_fee")
+CHARGE_EXPAND = ("balance_transaction", "application_fee", "transfer")
 
 
 def _stripe_fee(charge) -> int:
@@ -232,6 +236,11 @@ def _stripe_fee(charge) -> int:
         for detail in transaction.get("fee_details") or []
         if detail.get("type") == "stripe_fee"
     )
+
+
+def _transfer_reversed(charge) -> int:
+    transfer = charge.get("transfer") if charge else None
+    return (transfer.get("amount_reversed") or 0) if isinstance(transfer, dict) else 0
 
 
 def _application_fee_refunded(charge) -> int:
@@ -260,6 +269,7 @@ def _session_from_stripe(session, *, stripe_account_id: str, charge=None) -> Che
         amount_refunded=(charge.get("amount_refunded") or 0) if charge else 0,
         stripe_fee_amount=_stripe_fee(charge),
         application_fee_refunded=_application_fee_refunded(charge),
+        transfer_reversed=_transfer_reversed(charge),
     )
 
 
@@ -268,7 +278,15 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         "charge retrieve",
         stripe_client().v1.charges.retrieve,
         charge_id,
-        params={"expand": ["payment_intent", "application_fee", "refunds"]},
+        params={
+            "expand": [
+                "payment_intent",
+                "application_fee",
+                "transfer",
+                "refunds",
+                "balance_transaction",
+            ]
+        },
         options=_options(stripe_account_id=stripe_account_id),
     )
     payment_intent = charge.get("payment_intent")
@@ -280,6 +298,8 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         amount=charge.get("amount") or 0,
         amount_refunded=charge.get("amount_refunded") or 0,
         application_fee_refunded=_application_fee_refunded(charge),
+        transfer_reversed=_transfer_reversed(charge),
+        stripe_fee_amount=_stripe_fee(charge),
         refunds=tuple(_refund_state(refund) for refund in _refund_list(charge)),
         order_id=int(reference) if str(reference).isdigit() else None,
     )
@@ -515,3 +535,9 @@ def payout_lines_list(*, stripe_account_id: str, payout_id: str) -> list[PayoutL
             )
         )
     return lines
+
+
+def transfer_reversed_total(*, transfer_id: str) -> int:
+    """How much of a transfer to a seller has been reversed (separate charges' refunds)."""
+    transfer = _call("transfer retrieve", stripe_client().v1.transfers.retrieve, transfer_id)
+    return transfer.get("amount_reversed") or 0

@@ -21,11 +21,18 @@ def backfill_nets(apps, schema_editor):
     paid.filter(charge_type="separate").update(
         transfer_reversed_amount=Coalesce(Subquery(reversed_total), 0)
     )
+    # Stripe reverses a destination charge's transfer in step with its refunds.
+    paid.filter(charge_type="destination").update(transfer_reversed_amount=F("refunded_amount"))
     paid.filter(charge_type="separate").update(
         seller_net_amount=F("amount") - F("fee_amount") - F("transfer_reversed_amount"),
-        platform_net_amount=F("fee_amount") + F("transfer_reversed_amount") - F("refunded_amount"),
     )
-    paid.exclude(charge_type="separate").update(
+    paid.filter(charge_type="destination").update(
+        seller_net_amount=F("amount") - F("fee_amount") - F("transfer_reversed_amount"),
+    )
+    paid.exclude(charge_type="direct").update(
+        platform_net_amount=F("amount") - F("refunded_amount") - F("seller_net_amount"),
+    )
+    paid.filter(charge_type="direct").update(
         seller_net_amount=F("amount") - F("fee_amount") - F("refunded_amount"),
         platform_net_amount=F("fee_amount"),
     )
@@ -61,7 +68,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='order',
             name='transfer_reversed_amount',
-            field=models.PositiveIntegerField(default=0, help_text="Separate charges: the seller's transfer taken back by refunds."),
+            field=models.PositiveIntegerField(default=0, help_text="The seller's transfer taken back (destination, separate)."),
         ),
         migrations.AddField(
             model_name='saletotal',

@@ -134,11 +134,19 @@ def order_apply_refunds(*, charge_id: str, stripe_account_id: str = "") -> Order
         order = Order.objects.select_for_update().get(pk=order.pk)
         before = sale_contribution(order=order)
         refunded = order.apply_refunded_total(refunded_total=charge.amount_refunded)
+        # Only a failed refund makes Stripe's total shrink; an older event never does, since
+        # the charge is re-read, not taken from the event.
+        released = any(
+            state.status in Refund.VOID_STATUSES for state in charge.refunds
+        ) and order.release_failed_refunds(refunded_total=charge.amount_refunded)
         # Both grow together on Stripe's side; either may be news (events arrive in any order).
         fee_returned = order.apply_fee_refunded_total(
             fee_refunded_total=charge.application_fee_refunded
         )
-        if refunded or fee_returned:
+        reversed_ = order.charge_type == Order.ChargeType.DESTINATION and (
+            order.apply_transfer_reversed_total(reversed_total=charge.transfer_reversed)
+        )
+        if refunded or fee_returned or released or reversed_:
             order.save()
             sale_totals_apply(before=before, after=sale_contribution(order=order))
         if refunded:
@@ -165,16 +173,34 @@ def _refund_rows_follow(*, order: Order, refunds) -> None:
                 currency=state.currency or order.currency,
                 stripe_refund_id=state.id,
                 status=state.status,
-                failure_message=state.failure_reason,
+                failure_message=_failure_words(state.failure_reason),
             )
             continue
         changes = {
             "stripe_refund_id": state.id,
             "status": state.status,
-            "failure_message": state.failure_reason or row.failure_message,
+            "failure_message": _failure_words(state.failure_reason) or row.failure_message,
         }
         if any(getattr(row, field) != value for field, value in changes.items()):
             Refund.objects.filter(pk=row.pk).update(**changes)
+    for state in refunds:
+        if state.status == "failed":
+            # Sent once per refund (the email's kind names it), however often this runs.
+            order_email_later(order_id=order.pk, kind=f"{emails.REFUND_FAILED_PREFIX}{state.id}")
+
+
+# Stripe's refund failure reasons in words a seller can act on.
+REFUND_FAILURE_WORDS = {
+    "expired_or_canceled_card": "the buyer's card has expired or was cancelled",
+    "lost_or_stolen_card": "the buyer's card was reported lost or stolen",
+    "unknown": "the buyer's bank did not accept it",
+}
+
+
+def _failure_words(reason: str) -> str:
+    if not reason:
+        return ""
+    return "The refund failed: " + REFUND_FAILURE_WORDS.get(reason, REFUND_FAILURE_WORDS["unknown"])
 
 
 def order_mark_disputed(*, charge_id: str) -> Order:

@@ -133,7 +133,12 @@ WEBHOOK_HANDLERS = {
     "account.application.deauthorized": _on_account_deauthorized,
 }
 WEBHOOK_HANDLERS.update(
-    {"refund.created": _on_refund, "refund.updated": _on_refund, "refund.failed": _on_refund}
+    {
+        "refund.created": _on_refund,
+        "refund.updated": _on_refund,
+        "refund.failed": _on_refund,
+        "charge.refund.updated": _on_refund,
+    }
 )
 # Balances and payouts (issue 11): the seller's cached Payouts page is re-read on next view.
 WEBHOOK_HANDLERS.update(dict.fromkeys(PAYOUT_EVENT_TYPES, _on_payout_or_balance))

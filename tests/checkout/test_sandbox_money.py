@@ -2,12 +2,16 @@
 the app says reached the seller and the platform is what their Stripe balances moved by."""
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 
 from checkout.models import Order, SaleTotal
 from checkout.services.refunds import order_refund
 from checkout.services.sale_totals import sale_totals_rebuild
 from site_config.stripe_client import stripe_client
+from stripe_sandbox.resources.payments import refunds_fail_due
+from stripe_sandbox.routers import SANDBOX_DATABASE
 from tests.checkout.sandbox import deliver_webhooks
 from tests.checkout.test_sandbox_payments import CARD_OK, CASES, buy, pay
 
@@ -152,3 +156,77 @@ def test_a_refund_made_outside_the_app_shows_on_the_sale_once(
     )
     assert order.refunded_amount == 1500
     assert order.refunds.get(stripe_refund_id=theirs.id).requested_by is None
+
+
+CARD_REFUNDS_FAIL = "4000000000005126"
+
+
+@pytest.mark.parametrize(("course_charge_type", "account_type", "charge_type"), CASES)
+def test_a_refund_that_fails_later_gives_the_amount_back_and_tells_the_seller(
+    stripe_sandbox, course_charge_type, account_type, charge_type
+):
+    order = buy(
+        stripe_sandbox=stripe_sandbox,
+        course_charge_type=course_charge_type,
+        account_type=account_type,
+    )
+    platform_before = balance("usd")
+    pay(order, CARD_REFUNDS_FAIL)
+    deliver_webhooks()
+    order.refresh_from_db()
+    mail.outbox.clear()
+
+    refund = order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+    deliver_webhooks()
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 1000)
+
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        assert refunds_fail_due() == 1  # Stripe: "some time later"
+    deliver_webhooks()
+    deliver_webhooks()
+
+    order.refresh_from_db()
+    refund.refresh_from_db()
+    assert (refund.status, refund.failure_message) == (
+        "failed",
+        "The refund failed: the buyer's card has expired or was cancelled",
+    )
+    assert (order.status, order.refunded_amount) == (Order.Status.PAID, 0)
+    assert order.grants_access
+    # The figures still equal what Stripe's balances hold after the failure.
+    assert order.seller_net_amount == balance("usd", order.stripe_account_id)
+    assert order.platform_net_amount == balance("usd") - platform_before
+    assert sale_totals_rebuild()["corrected"] == 0
+    failed_notices = [m for m in mail.outbox if m.subject.startswith("A refund for")]
+    assert [m.to for m in failed_notices] == [[order.seller.email]]
+
+
+def test_reconcile_money_finds_no_difference_after_sales_and_refunds(stripe_sandbox, capsys):
+    orders = []
+    for course_charge_type, account_type, _ in CASES:
+        order = paid(
+            buy(
+                stripe_sandbox=stripe_sandbox,
+                course_charge_type=course_charge_type,
+                account_type=account_type,
+                buyer_email=f"{course_charge_type}-{account_type}@test.example",
+            )
+        )
+        order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+        orders.append(order)
+    full = orders[1]
+    order_refund(order_id=full.pk, amount=3900, requested_by=full.seller)
+    deliver_webhooks()
+
+    for order in orders:
+        call_command("reconcile_money", seller=order.seller.email, since="2020-01-01")
+        assert "Compared 1 sales since 2020-01-01" in capsys.readouterr().out
+
+    # A figure that no longer matches Stripe is printed, and the command fails.
+    Order.objects.filter(pk=full.pk).update(stripe_fee_amount=100)
+    with pytest.raises(SystemExit):
+        call_command("reconcile_money", seller=full.seller.email, since="2020-01-01")
+    out = capsys.readouterr().out
+    assert f"Sale #{full.pk}: stripe_fee_amount is 100 here, 172 at Stripe." in out
+    assert out.strip().endswith("1 differences.")

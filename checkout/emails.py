@@ -20,6 +20,8 @@ RECEIPT = "receipt"
 SALE = "sale"
 DISPUTE = "dispute"
 REFUND_PREFIX = "refund-"
+# One notice to the seller per failed refund (by Stripe's refund id).
+REFUND_FAILED_PREFIX = "refund-failed-"
 
 
 CONTROL = ("Cc", "Zl", "Zp")  # control characters, line and paragraph separators
@@ -40,6 +42,8 @@ def _template_and_recipient(*, order: Order, kind: str) -> tuple[str, str, str]:
         return "sale", order.seller.email, f"You sold “{title}”"
     if kind == DISPUTE:
         return "dispute", order.seller.email, f"A payment for “{title}” is disputed"
+    if kind.startswith(REFUND_FAILED_PREFIX):
+        return "refund_failed", order.seller.email, f"A refund for “{title}” failed"
     if kind.startswith(REFUND_PREFIX):
         return "refund", order.buyer.email, f"Refund for “{title}”"
     raise ValueError(f"Unknown order email kind {kind!r}")

@@ -54,6 +54,24 @@ class Order(models.Model):
     fee_amount = models.PositiveIntegerField(help_text="The platform's fee, in minor units.")
     currency = models.CharField(max_length=3)
     refunded_amount = models.PositiveIntegerField(default=0)
+    # Money as Stripe has it (issue 11): Stripe's processing fee from the charge's balance
+    # transaction, the platform fee given back by refunds, and (separate charges) the seller's
+    # transfer taken back; the two nets follow from them in `money_recompute`.
+    stripe_fee_amount = models.PositiveIntegerField(
+        default=0, help_text="Stripe's processing fee on the charge, in minor units."
+    )
+    fee_refunded_amount = models.PositiveIntegerField(
+        default=0, help_text="Application fee returned by refunds (direct, destination)."
+    )
+    transfer_reversed_amount = models.PositiveIntegerField(
+        default=0, help_text="The seller's transfer taken back (destination, separate)."
+    )
+    seller_net_amount = models.IntegerField(
+        default=0, help_text="What reaches the seller's Stripe balance."
+    )
+    platform_net_amount = models.IntegerField(
+        default=0, help_text="Platform fees kept less Stripe fees the platform bore."
+    )
     stripe_account_id = models.CharField(
         max_length=255, help_text="The seller's connected account."
     )
@@ -135,6 +153,58 @@ class Order(models.Model):
         return self.course.title
 
     @property
+    def stripe_fee_borne_by_seller(self) -> bool:
+        """Stripe takes its fee from whoever owns the charge: the seller's account on direct
+        charges, the platform on destination and separate ones."""
+        return self.charge_type == self.ChargeType.DIRECT
+
+    @property
+    def seller_stripe_fee_amount(self) -> int:
+        return self.stripe_fee_amount if self.stripe_fee_borne_by_seller else 0
+
+    @property
+    def fee_returned_amount(self) -> int:
+        """The platform fee given back. Destination and separate charges live on the platform,
+        which also bears whatever part of a refund no transfer reversal took back from the
+        seller (negative when a reversal outlived a refund that failed)."""
+        if self.charge_type == self.ChargeType.DIRECT:
+            return self.fee_refunded_amount
+        return self.fee_refunded_amount + self.refunded_amount - self.transfer_reversed_amount
+
+    @property
+    def platform_fee_kept_amount(self) -> int:
+        return self.fee_amount - self.fee_returned_amount
+
+    def money_recompute(self) -> None:
+        """The one formula for the two nets, from the figures Stripe reported.
+
+        Seller net = gross − Stripe fee (direct charges only) − platform fee kept − refunds,
+        which is what reached the seller's balance: on a direct charge, the charge less Stripe's
+        fee, the application fee (plus what was refunded of it) and the refunds; otherwise the
+        transfer less the application fee (plus refunds of it) and the transfer reversals.
+        Platform net = platform fee kept − Stripe fee (destination and separate charges).
+        """
+        if self.paid_at is None:
+            self.seller_net_amount = self.platform_net_amount = 0
+            return
+        self.seller_net_amount = (
+            self.amount
+            - self.seller_stripe_fee_amount
+            - self.platform_fee_kept_amount
+            - self.refunded_amount
+        )
+        platform_stripe_fee = self.stripe_fee_amount - self.seller_stripe_fee_amount
+        self.platform_net_amount = self.platform_fee_kept_amount - platform_stripe_fee
+
+    def apply_transfer_reversed_total(self, *, reversed_total: int) -> bool:
+        """Follow how much of the seller's transfer Stripe reversed; True when it changed."""
+        if reversed_total == self.transfer_reversed_amount:
+            return False
+        self.transfer_reversed_amount = reversed_total
+        self.money_recompute()
+        return True
+
+    @property
     def grants_access(self) -> bool:
         return self.status in ACCESS_STATUSES
 
@@ -152,7 +222,35 @@ class Order(models.Model):
         if payment.transfer_id:
             self.transfer_id = payment.transfer_id
         self.paid_at = paid_at
+        self.stripe_fee_amount = payment.stripe_fee_amount
+        self.fee_refunded_amount = payment.application_fee_refunded
+        if self.charge_type == self.ChargeType.DESTINATION:
+            # Stripe reverses a destination charge's transfer itself; separate charges' reversals
+            # are the app's own (`checkout.services.refunds`).
+            self.transfer_reversed_amount = payment.transfer_reversed
         self.apply_refunded_total(refunded_total=payment.amount_refunded)
+        self.money_recompute()
+
+    def apply_fee_refunded_total(self, *, fee_refunded_total: int) -> bool:
+        """Follow Stripe's cumulative application fee refunded; True when it grew."""
+        if fee_refunded_total <= self.fee_refunded_amount:
+            return False
+        self.fee_refunded_amount = min(fee_refunded_total, self.fee_amount)
+        self.money_recompute()
+        return True
+
+    def release_failed_refunds(self, *, refunded_total: int) -> bool:
+        """A refund failed after it succeeded: Stripe's refunded total shrank by its amount, and
+        the money is the seller's (or the platform's) again. True when it shrank."""
+        if refunded_total >= self.refunded_amount:
+            return False
+        self.refunded_amount = max(refunded_total, 0)
+        if self.status in {self.Status.REFUNDED, self.Status.PARTIALLY_REFUNDED}:
+            self.status = (
+                self.Status.PARTIALLY_REFUNDED if self.refunded_amount else self.Status.PAID
+            )
+        self.money_recompute()
+        return True
 
     def apply_refunded_total(self, *, refunded_total: int) -> bool:
         """Follow Stripe's cumulative refunded amount; True when it grew."""
@@ -167,6 +265,7 @@ class Order(models.Model):
             )
         elif self.status == self.Status.DISPUTED and self.refunded_amount >= self.amount:
             self.status = self.Status.REFUNDED
+        self.money_recompute()
         return True
 
 
@@ -181,6 +280,9 @@ class PaymentFacts(Protocol):
     application_fee_id: str
     transfer_id: str
     amount_refunded: int
+    stripe_fee_amount: int
+    application_fee_refunded: int
+    transfer_reversed: int
 
 
 class SaleTotal(models.Model):
@@ -210,6 +312,10 @@ class SaleTotal(models.Model):
     gross = models.BigIntegerField(default=0)
     fees = models.BigIntegerField(default=0)
     refunds = models.BigIntegerField(default=0)
+    stripe_fees = models.BigIntegerField(default=0)
+    fees_returned = models.BigIntegerField(default=0)
+    seller_net = models.BigIntegerField(default=0)
+    platform_net = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -462,3 +568,22 @@ class MembershipEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} email for membership {self.membership_id}"
+
+
+class PayoutSnapshot(models.Model):
+    """The last read of a seller's balance and payouts from Stripe, so the Payouts page does not
+    ask Stripe on every view. `payout.*` and `balance.available` events mark it stale; the page
+    re-reads a stale or old one (`checkout.services.payouts`). Paid payouts never change, so the
+    sales each paid out are kept per payout id in `lines`."""
+
+    seller = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_snapshot"
+    )
+    stripe_account_id = models.CharField(max_length=255)
+    overview = models.JSONField(default=dict)
+    lines = models.JSONField(default=dict)
+    fetched_at = models.DateTimeField()
+    stale = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Payouts of {self.stripe_account_id} read {self.fetched_at:%Y-%m-%d %H:%M}"

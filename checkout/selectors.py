@@ -2,7 +2,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import QuerySet, Sum
+from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, When
 from django.utils import timezone
 
 from accounts.models import StripeAccount, User
@@ -228,3 +228,13 @@ def order_list_to_reconcile() -> QuerySet[Order]:
         status__in=ACCESS_STATUSES,
     )
     return (pending | untransferred).order_by("created_at")
+
+
+def fee_returned_sql():
+    """`Order.fee_returned_amount` in SQL, for sums over orders: on charges that live on the
+    platform, it also bears the part of a refund no transfer reversal took back."""
+    return Case(
+        When(charge_type=Order.ChargeType.DIRECT, then=F("fee_refunded_amount")),
+        default=F("fee_refunded_amount") + F("refunded_amount") - F("transfer_reversed_amount"),
+        output_field=BigIntegerField(),
+    )

@@ -37,6 +37,23 @@ class CheckoutSession:
     application_fee_id: str
     transfer_id: str
     amount_refunded: int
+    # From the charge's balance transaction, on the account that owns the charge.
+    stripe_fee_amount: int = 0
+    application_fee_refunded: int = 0
+    transfer_reversed: int = 0
+
+
+@dataclass(frozen=True)
+class RefundState:
+    """One refund of a charge as Stripe lists it, wherever it was made."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str  # pending, requires_action, succeeded, failed, canceled
+    failure_reason: str
+    # Our Refund row's id, when the app made it (refund_create puts it in the metadata).
+    refund_id: int | None
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,11 @@ class ChargeState:
     payment_intent_id: str
     amount: int
     amount_refunded: int
+    application_fee_refunded: int = 0
+    # Destination charges: how much of the charge's transfer Stripe reversed.
+    transfer_reversed: int = 0
+    refunds: tuple[RefundState, ...] = ()
+    stripe_fee_amount: int = 0
     # The marketplace order this charge pays for, from its PaymentIntent's metadata; None for a
     # charge made outside the marketplace (a Standard seller's own sales reach the same endpoint).
     order_id: int | None = None
@@ -163,14 +185,17 @@ def checkout_session_create(
 
 
 def checkout_session_retrieve(*, session_id: str, stripe_account_id: str = "") -> CheckoutSession:
-    """Re-read a session with its payment, charge, fee and transfer ids (for fulfilment)."""
+    """Re-read a session with its payment, charge, fee and transfer ids (for fulfilment), and
+    the charge's balance transaction and application fee in the same call (Stripe's fee and
+    what was returned of the platform's).
+    https://docs.stripe.com/connect/charges#balance-transactions"""
     client = stripe_client()
     options = _options(stripe_account_id=stripe_account_id)
     session = _call(
         "checkout session retrieve",
         client.v1.checkout.sessions.retrieve,
         session_id,
-        params={"expand": ["payment_intent.latest_charge"]},
+        params={"expand": [f"payment_intent.latest_charge.{field}" for field in CHARGE_EXPAND]},
         options=options,
     )
     charge = None
@@ -181,13 +206,46 @@ def checkout_session_retrieve(*, session_id: str, stripe_account_id: str = "") -
                 "payment intent retrieve",
                 client.v1.payment_intents.retrieve,
                 payment_intent,
-                params={"expand": ["latest_charge"]},
+                params={"expand": [f"latest_charge.{field}" for field in CHARGE_EXPAND]},
                 options=options,
             )
         charge = payment_intent.get("latest_charge")
         if isinstance(charge, str):
-            charge = _call("charge retrieve", client.v1.charges.retrieve, charge, options=options)
+            charge = _call(
+                "charge retrieve",
+                client.v1.charges.retrieve,
+                charge,
+                params={"expand": list(CHARGE_EXPAND)},
+                options=options,
+            )
     return _session_from_stripe(session, stripe_account_id=stripe_account_id, charge=charge)
+
+
+# A charge's expandable fields fulfilment and refunds read figures from.
+CHARGE_EXPAND = ("balance_transaction", "application_fee", "transfer")
+
+
+def _stripe_fee(charge) -> int:
+    """Stripe's own processing fee in the charge's balance transaction; on a direct charge its
+    `fee` also holds the application fee, so only the `stripe_fee` details count."""
+    transaction = charge.get("balance_transaction") if charge else None
+    if not isinstance(transaction, dict):
+        return 0
+    return sum(
+        detail.get("amount") or 0
+        for detail in transaction.get("fee_details") or []
+        if detail.get("type") == "stripe_fee"
+    )
+
+
+def _transfer_reversed(charge) -> int:
+    transfer = charge.get("transfer") if charge else None
+    return (transfer.get("amount_reversed") or 0) if isinstance(transfer, dict) else 0
+
+
+def _application_fee_refunded(charge) -> int:
+    fee = charge.get("application_fee") if charge else None
+    return (fee.get("amount_refunded") or 0) if isinstance(fee, dict) else 0
 
 
 def _session_from_stripe(session, *, stripe_account_id: str, charge=None) -> CheckoutSession:
@@ -209,6 +267,9 @@ def _session_from_stripe(session, *, stripe_account_id: str, charge=None) -> Che
         application_fee_id=_id_of(charge.get("application_fee")) if charge else "",
         transfer_id=_id_of(charge.get("transfer")) if charge else "",
         amount_refunded=(charge.get("amount_refunded") or 0) if charge else 0,
+        stripe_fee_amount=_stripe_fee(charge),
+        application_fee_refunded=_application_fee_refunded(charge),
+        transfer_reversed=_transfer_reversed(charge),
     )
 
 
@@ -217,7 +278,15 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         "charge retrieve",
         stripe_client().v1.charges.retrieve,
         charge_id,
-        params={"expand": ["payment_intent"]},
+        params={
+            "expand": [
+                "payment_intent",
+                "application_fee",
+                "transfer",
+                "refunds",
+                "balance_transaction",
+            ]
+        },
         options=_options(stripe_account_id=stripe_account_id),
     )
     payment_intent = charge.get("payment_intent")
@@ -228,7 +297,28 @@ def charge_retrieve(*, charge_id: str, stripe_account_id: str = "") -> ChargeSta
         payment_intent_id=_id_of(payment_intent),
         amount=charge.get("amount") or 0,
         amount_refunded=charge.get("amount_refunded") or 0,
+        application_fee_refunded=_application_fee_refunded(charge),
+        transfer_reversed=_transfer_reversed(charge),
+        stripe_fee_amount=_stripe_fee(charge),
+        refunds=tuple(_refund_state(refund) for refund in _refund_list(charge)),
         order_id=int(reference) if str(reference).isdigit() else None,
+    )
+
+
+def _refund_list(charge: dict) -> list[dict]:
+    refunds = charge.get("refunds")
+    return (refunds.get("data") or []) if isinstance(refunds, dict) else []
+
+
+def _refund_state(refund: dict) -> RefundState:
+    reference = str((refund.get("metadata") or {}).get("refund_id", ""))
+    return RefundState(
+        id=refund["id"],
+        amount=refund.get("amount") or 0,
+        currency=refund.get("currency") or "",
+        status=refund.get("status") or "",
+        failure_reason=refund.get("failure_reason") or "",
+        refund_id=int(reference) if reference.isdigit() else None,
     )
 
 
@@ -359,6 +449,10 @@ class InvoiceState:
     transfer_id: str
     amount_refunded: int
     next_payment_attempt: datetime | None
+    # The paying charge's money as `Order.mark_paid` reads it (see `_stripe_fee`).
+    stripe_fee_amount: int = 0
+    application_fee_refunded: int = 0
+    transfer_reversed: int = 0
 
     @property
     def amount_total(self) -> int:
@@ -558,12 +652,18 @@ def invoice_retrieve(*, invoice_id: str, stripe_account_id: str) -> InvoiceState
             "payment intent retrieve",
             client.v1.payment_intents.retrieve,
             payment_intent_id,
-            params={"expand": ["latest_charge"]},
+            params={"expand": [f"latest_charge.{field}" for field in CHARGE_EXPAND]},
             options=options,
         )
         latest = intent.get("latest_charge")
         if isinstance(latest, str):
-            latest = _call("charge retrieve", client.v1.charges.retrieve, latest, options=options)
+            latest = _call(
+                "charge retrieve",
+                client.v1.charges.retrieve,
+                latest,
+                params={"expand": list(CHARGE_EXPAND)},
+                options=options,
+            )
         charge = latest or {}
     transitions = invoice.get("status_transitions") or {}
     return InvoiceState(
@@ -581,6 +681,9 @@ def invoice_retrieve(*, invoice_id: str, stripe_account_id: str) -> InvoiceState
         transfer_id=_id_of(charge.get("transfer")),
         amount_refunded=charge.get("amount_refunded") or 0,
         next_payment_attempt=_timestamp(invoice.get("next_payment_attempt")),
+        stripe_fee_amount=_stripe_fee(charge),
+        application_fee_refunded=_application_fee_refunded(charge),
+        transfer_reversed=_transfer_reversed(charge),
     )
 
 
@@ -663,3 +766,144 @@ def invoice_pay(*, invoice_id: str, payment_method_id: str, stripe_account_id: s
         ),
     )
     return invoice.get("status") or ""
+
+
+# --- Balances and payouts of a connected account -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class BalanceAmount:
+    currency: str
+    available: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class PayoutSummary:
+    id: str
+    amount: int
+    currency: str
+    status: str  # pending, in_transit, paid, failed, canceled
+    arrival_date: datetime | None
+    created: datetime | None
+    failure_message: str
+
+    @property
+    def status_label(self) -> str:
+        return PAYOUT_STATUS_LABELS.get(self.status, self.status.replace("_", " ").capitalize())
+
+
+PAYOUT_STATUS_LABELS = {
+    "pending": "Pending",
+    "in_transit": "On its way",
+    "paid": "Paid",
+    "failed": "Failed",
+    "canceled": "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class PayoutOverview:
+    balances: tuple[BalanceAmount, ...]
+    schedule_interval: str  # manual, daily, weekly, monthly
+    schedule_delay_days: int
+    schedule_anchor: str  # the weekday or day of month for weekly and monthly payouts
+    payouts: tuple[PayoutSummary, ...]
+
+    @property
+    def schedule_description(self) -> str:
+        """The payout schedule in words, as Stripe's Dashboard puts it."""
+        if self.schedule_interval == "manual":
+            return "Manual: you start each payout from Stripe."
+        when = {
+            "daily": "Every day",
+            "weekly": f"Every week on {self.schedule_anchor.capitalize() or 'the same day'}",
+            "monthly": f"Every month on day {self.schedule_anchor or 1}",
+        }.get(self.schedule_interval, "Automatic")
+        days = self.schedule_delay_days
+        return f"{when}; money from a sale is paid out {days} day{'s' * (days != 1)} after it."
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    """One balance transaction a payout paid out: a charge (direct) or a transfer's payment."""
+
+    type: str
+    amount: int
+    fee: int
+    net: int
+    currency: str
+    charge_id: str  # the charge on the account (direct charges)
+    transfer_id: str  # the platform transfer that paid it (destination, separate)
+
+
+def payout_overview_retrieve(*, stripe_account_id: str, limit: int = 10) -> PayoutOverview:
+    """A connected account's balance, payout schedule and recent payouts (three reads).
+    https://docs.stripe.com/connect/payouts-connected-accounts"""
+    client = stripe_client()
+    options = _options(stripe_account_id=stripe_account_id)
+    balance = _call("balance retrieve", client.v1.balance.retrieve, options=options)
+    payouts = _call("payout list", client.v1.payouts.list, params={"limit": limit}, options=options)
+    account = _call("account retrieve", client.v1.accounts.retrieve, stripe_account_id)
+    pending = {entry["currency"]: entry["amount"] for entry in balance.get("pending") or []}
+    available = {entry["currency"]: entry["amount"] for entry in balance.get("available") or []}
+    schedule = ((account.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
+    return PayoutOverview(
+        balances=tuple(
+            BalanceAmount(
+                currency=currency,
+                available=available.get(currency, 0),
+                pending=pending.get(currency, 0),
+            )
+            for currency in sorted(available.keys() | pending.keys())
+        ),
+        schedule_interval=schedule.get("interval") or "",
+        schedule_delay_days=schedule.get("delay_days") or 0,
+        schedule_anchor=str(schedule.get("weekly_anchor") or schedule.get("monthly_anchor") or ""),
+        payouts=tuple(
+            PayoutSummary(
+                id=payout["id"],
+                amount=payout.get("amount") or 0,
+                currency=payout.get("currency") or "",
+                status=payout.get("status") or "",
+                arrival_date=_timestamp(payout.get("arrival_date")),
+                created=_timestamp(payout.get("created")),
+                failure_message=payout.get("failure_message") or "",
+            )
+            for payout in payouts.get("data") or []
+        ),
+    )
+
+
+def payout_lines_list(*, stripe_account_id: str, payout_id: str) -> list[PayoutLine]:
+    """The balance transactions a payout paid out, with each one's source expanded so a
+    transfer's payment names its transfer (up to 100: one page, enough for one payout here)."""
+    listing = _call(
+        "balance transaction list",
+        stripe_client().v1.balance_transactions.list,
+        params={"payout": payout_id, "limit": 100, "expand": ["data.source"]},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    lines = []
+    for txn in listing.get("data") or []:
+        source = txn.get("source")
+        source_id = _id_of(source)
+        transfer_id = _id_of(source.get("source_transfer")) if isinstance(source, dict) else ""
+        lines.append(
+            PayoutLine(
+                type=txn.get("type") or "",
+                amount=txn.get("amount") or 0,
+                fee=txn.get("fee") or 0,
+                net=txn.get("net") or 0,
+                currency=txn.get("currency") or "",
+                charge_id=source_id if source_id.startswith("ch_") else "",
+                transfer_id=transfer_id,
+            )
+        )
+    return lines
+
+
+def transfer_reversed_total(*, transfer_id: str) -> int:
+    """How much of a transfer to a seller has been reversed (separate charges' refunds)."""
+    transfer = _call("transfer retrieve", stripe_client().v1.transfers.retrieve, transfer_id)
+    return transfer.get("amount_reversed") or 0

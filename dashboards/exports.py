@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from catalog.money import from_minor_units
 from checkout.models import Order
+from checkout.selectors import fee_returned_sql
 from dashboards.selectors.common import MEMBERSHIP_ROW_TITLE
 
 CSV_HEADER = [
@@ -20,7 +21,10 @@ CSV_HEADER = [
     "charge_type",
     "currency",
     "amount",
+    "stripe_fee",
+    "stripe_fee_paid_by",
     "platform_fee",
+    "platform_fee_returned",
     "refunded",
     "net",
     "payment_intent_id",
@@ -59,22 +63,29 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
     """The header, then one line per sale: amounts in major units, times in the seller's zone."""
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_HEADER)
-    rows: Iterable = sales.values_list(
-        "pk",
-        "paid_at",
-        "course__title",
-        "buyer__email",
-        "status",
-        "charge_type",
-        "currency",
-        "amount",
-        "fee_amount",
-        "refunded_amount",
-        "payment_intent_id",
-        "charge_id",
-        "transfer_id",
-        "application_fee_id",
-    ).iterator(chunk_size=2000)
+    rows: Iterable = (
+        sales.annotate(fee_returned=fee_returned_sql())
+        .values_list(
+            "pk",
+            "paid_at",
+            "course__title",
+            "buyer__email",
+            "status",
+            "charge_type",
+            "currency",
+            "amount",
+            "stripe_fee_amount",
+            "fee_amount",
+            "fee_returned",
+            "refunded_amount",
+            "seller_net_amount",
+            "payment_intent_id",
+            "charge_id",
+            "transfer_id",
+            "application_fee_id",
+        )
+        .iterator(chunk_size=2000)
+    )
     for (
         pk,
         paid_at,
@@ -84,8 +95,11 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
         charge_type,
         currency,
         amount,
+        stripe_fee,
         fee,
+        fee_returned,
         refunded,
+        net,
         *stripe_ids,
     ) in rows:
         cells = [
@@ -97,9 +111,14 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
             charge_type,
             currency,
             _money(amount, currency),
+            _money(stripe_fee, currency),
+            "seller" if charge_type == Order.ChargeType.DIRECT else "platform",
             _money(fee, currency),
+            _money(fee_returned, currency),
             _money(refunded, currency),
-            _money(amount - fee - refunded, currency),
+            # Net = amount − stripe_fee (when the seller paid it) − (platform_fee −
+            # platform_fee_returned) − refunded: what reached the seller's balance.
+            _money(net, currency),
             *stripe_ids,
         ]
         yield writer.writerow([_safe(cell) for cell in cells])

@@ -10,11 +10,12 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from checkout.membership_selectors import membership_list_for_buyer
 from checkout.selectors import order_refund_permission
+from checkout.services.payouts import payout_detail_for_seller, payouts_for_seller
 from dashboards.charts import revenue_bar_chart
 from dashboards.exports import sale_csv_lines
 from dashboards.forms import PeriodForm, PurchaseFilterForm, SaleFilterForm
@@ -287,3 +288,29 @@ def platform(request):
         "membership_figures": membership_figures_for_platform(period=period),
     }
     return _render(request, "dashboards/platform.html", context, zone=zone)
+
+
+@seller_required
+@require_http_methods(["GET", "POST"])
+def payouts(request):
+    """The seller's balances and payouts; a POST is "Refresh now" (Stripe is asked at most every
+    few minutes, whatever the seller clicks)."""
+    view = payouts_for_seller(seller=request.user, refresh=request.method == "POST")
+    context = {"view": view, "now": timezone.now()}
+    return _render(
+        request, "dashboards/payouts.html", context, zone=zone_for(request.user.time_zone)
+    )
+
+
+@seller_required
+@require_GET
+def payout_detail(request, payout_id: str):
+    detail = payout_detail_for_seller(seller=request.user, payout_id=payout_id)
+    if detail is None:
+        raise Http404("No such payout.")
+    return _render(
+        request,
+        "dashboards/payout_detail.html",
+        {"detail": detail},
+        zone=zone_for(request.user.time_zone),
+    )

@@ -25,6 +25,8 @@ class CardBehaviour:
     fails_on_renewal: bool = False
     # Succeeds, then the cardholder disputes it at once (charge.dispute.created).
     disputed: bool = False
+    # Succeeds; each refund of it succeeds, then fails (Stripe: "some time later").
+    refunds_fail: bool = False
 
 
 GENERIC_DECLINE = ("card_declined", "generic_decline", "Your card was declined.")
@@ -52,6 +54,11 @@ TEST_CARDS = [
         "4000000000000259",
         "Succeeds, then is disputed as fraudulent",
         disputed=True,
+    ),
+    CardBehaviour(
+        "4000000000005126",
+        "Succeeds; its refunds succeed, then fail",
+        refunds_fail=True,
     ),
 ]
 _BY_NUMBER = {card.number: card for card in TEST_CARDS}

@@ -8,7 +8,9 @@ The sandbox's Stripe fee (documented in the developer guide):
 - two-decimal currencies: 2.9% of the amount, rounded half up, plus 30 minor units;
 - zero-decimal currencies (JPY, KRW, ...): 3.6% of the amount, rounded half up, no fixed part.
 It is paid by whoever owns the charge: the connected account for direct charges, the platform for
-destination and separate charges. Funds are available at once (Stripe holds card funds for days).
+destination and separate charges. Money coming into a connected account is pending for the
+account's `settings.payouts.schedule.delay_days`, then available (`resources/payouts.py` settles
+it and pays it out); the platform's own funds are available at once, so transfers never wait.
 """
 
 from __future__ import annotations
@@ -124,11 +126,14 @@ def balance_transaction_create(
     fee_details = fee_details or []
     fee = sum(detail["amount"] for detail in fee_details)
     created = store.now()
+    # Only takings wait; refunds, fees and a failed payout's money move at once.
+    waits = kind in PENDING_KINDS and amount > 0
+    available_on = created + DAY * delay_days(account) if waits else created
     return store.create_object(
         "balance_transaction",
         {
             "amount": amount,
-            "available_on": created,
+            "available_on": available_on,
             "created": created,
             "currency": currency,
             "description": description,
@@ -138,7 +143,7 @@ def balance_transaction_create(
             "net": amount - fee,
             "reporting_category": REPORTING_CATEGORIES.get(kind, kind),
             "source": source,
-            "status": "available",
+            "status": "available" if available_on <= created else "pending",
             "type": kind,
             "balance_type": "payments",
         },
@@ -146,23 +151,44 @@ def balance_transaction_create(
     )
 
 
+DAY = 86_400
+PENDING_KINDS = frozenset({"charge", "payment"})
+
+
+def delay_days(account: str) -> int:
+    """How long a connected account's incoming funds stay pending; none on the platform."""
+    if not account:
+        return 0
+    found = store.objects().filter(object_type="account", id=account).first()
+    settings = (found.data.get("settings") or {}) if found else {}
+    schedule = (settings.get("payouts") or {}).get("schedule") or {}
+    return int(schedule.get("delay_days") or 0)
+
+
 def balance_for(account: str) -> dict[str, Any]:
     """Stripe's balance object for an account, summed from its balance transactions."""
-    totals: dict[str, int] = {}
+    totals: dict[str, dict[str, int]] = {"available": {}, "pending": {}}
     rows = store.objects().filter(object_type="balance_transaction", account=account)
     for row in rows:
         currency = row.data["currency"]
-        totals[currency] = totals.get(currency, 0) + row.data["net"]
-    currencies = sorted(totals) or ["usd"]
+        bucket = totals["pending" if row.data["status"] == "pending" else "available"]
+        bucket[currency] = bucket.get(currency, 0) + row.data["net"]
+    currencies = sorted(totals["available"].keys() | totals["pending"].keys()) or ["usd"]
     return {
         "object": "balance",
-        "available": [
-            {"amount": totals.get(c, 0), "currency": c, "source_types": {"card": totals.get(c, 0)}}
-            for c in currencies
-        ],
+        **{
+            kind: [
+                {
+                    "amount": totals[kind].get(c, 0),
+                    "currency": c,
+                    "source_types": {"card": totals[kind].get(c, 0)},
+                }
+                for c in currencies
+            ]
+            for kind in ("available", "pending")
+        },
         "connect_reserved": [{"amount": 0, "currency": c} for c in currencies],
         "livemode": False,
-        "pending": [{"amount": 0, "currency": c, "source_types": {"card": 0}} for c in currencies],
     }
 
 

@@ -44,6 +44,7 @@ PREFIXES = {
     "subscription_item": "si",
     "transfer": "tr",
     "transfer_reversal": "trr",
+    "payout": "po",
     "line_item": "li",
 }
 

@@ -30,6 +30,16 @@ urlpatterns = [
         name="account-request-information",
     ),
     path(
+        "accounts/<str:account_id>/funds-available/",
+        sandbox_only(views.account_funds_available_view),
+        name="account-funds-available",
+    ),
+    path(
+        "accounts/<str:account_id>/payouts/run/",
+        sandbox_only(views.account_payouts_run_view),
+        name="account-payouts-run",
+    ),
+    path(
         "pay/<str:session_id>/",
         sandbox_only(payment_pages.checkout_page),
         name="checkout-page",

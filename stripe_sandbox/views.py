@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import api, inspector, oauth, resources  # noqa: F401  (resources registers the routes)
 from .errors import StripeError
 from .models import HostedLink, WebhookDelivery
+from .resources import payouts
 from .resources.accounts import (
     account_complete_onboarding,
     account_request_information,
@@ -146,4 +147,22 @@ def account_request_information_view(request: HttpRequest, account_id: str) -> H
         raise Http404("Unknown request.")
     with transaction.atomic(using=SANDBOX_DATABASE):
         account_request_information(_account_or_404(account_id), fields=fields)
+    return redirect(f"{redirect('stripe_sandbox:inspector').url}#accounts")
+
+
+@require_POST
+def account_funds_available_view(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Inspector: the account's pending funds become available now, as if the delay passed."""
+    _account_or_404(account_id)
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        payouts.funds_release_now(account=account_id)
+    return redirect(f"{redirect('stripe_sandbox:inspector').url}#accounts")
+
+
+@require_POST
+def account_payouts_run_view(request: HttpRequest, account_id: str) -> HttpResponse:
+    """Inspector: run the account's automatic payout now (Stripe runs it on the schedule)."""
+    _account_or_404(account_id)
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        payouts.payouts_run(account=account_id)
     return redirect(f"{redirect('stripe_sandbox:inspector').url}#accounts")

@@ -80,7 +80,27 @@ def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:
             raise
         refund.transfer_reversal_id = reversal.id
         refund.save(update_fields=["transfer_reversal_id"])
+        _order_follow_reversals(order_id=order.pk)
     return refund
+
+
+def _order_follow_reversals(*, order_id: int) -> None:
+    """Separate charges: the seller's net is the transfer less the reversals Stripe made."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        reversed_total = (
+            order.refunds.exclude(transfer_reversal_id="").aggregate(
+                total=Sum("transfer_reversal_amount")
+            )["total"]
+            or 0
+        )
+        if reversed_total == order.transfer_reversed_amount:
+            return
+        before = sale_contribution(order=order)
+        order.transfer_reversed_amount = reversed_total
+        order.money_recompute()
+        order.save()
+        sale_totals_apply(before=before, after=sale_contribution(order=order))
 
 
 def _seller_share_of_refund(*, order: Order, amount: int, is_last: bool) -> int:
@@ -113,11 +133,74 @@ def order_apply_refunds(*, charge_id: str, stripe_account_id: str = "") -> Order
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         before = sale_contribution(order=order)
-        if order.apply_refunded_total(refunded_total=charge.amount_refunded):
+        refunded = order.apply_refunded_total(refunded_total=charge.amount_refunded)
+        # Only a failed refund makes Stripe's total shrink; an older event never does, since
+        # the charge is re-read, not taken from the event.
+        released = any(
+            state.status in Refund.VOID_STATUSES for state in charge.refunds
+        ) and order.release_failed_refunds(refunded_total=charge.amount_refunded)
+        # Both grow together on Stripe's side; either may be news (events arrive in any order).
+        fee_returned = order.apply_fee_refunded_total(
+            fee_refunded_total=charge.application_fee_refunded
+        )
+        reversed_ = order.charge_type == Order.ChargeType.DESTINATION and (
+            order.apply_transfer_reversed_total(reversed_total=charge.transfer_reversed)
+        )
+        if refunded or fee_returned or released or reversed_:
             order.save()
             sale_totals_apply(before=before, after=sale_contribution(order=order))
+        if refunded:
             order_email_later(order_id=order.pk, kind=order_refund_email_kind(order=order))
+        _refund_rows_follow(order=order, refunds=charge.refunds)
         return order
+
+
+def _refund_rows_follow(*, order: Order, refunds) -> None:
+    """One refund row per Stripe refund, with Stripe's status, wherever it was made: the app's
+    own rows are found by the id in the refund's metadata (even before the app saved Stripe's
+    id), one made in the Dashboard or through the API gets a new row. Call under the order's
+    lock, so two events about the same refund never both create it."""
+    for state in refunds:
+        row = Refund.objects.filter(stripe_refund_id=state.id).first()
+        if row is None and state.refund_id is not None:
+            row = Refund.objects.filter(
+                pk=state.refund_id, order=order, stripe_refund_id__isnull=True
+            ).first()
+        if row is None:
+            Refund.objects.create(
+                order=order,
+                amount=state.amount,
+                currency=state.currency or order.currency,
+                stripe_refund_id=state.id,
+                status=state.status,
+                failure_message=_failure_words(state.failure_reason),
+            )
+            continue
+        changes = {
+            "stripe_refund_id": state.id,
+            "status": state.status,
+            "failure_message": _failure_words(state.failure_reason) or row.failure_message,
+        }
+        if any(getattr(row, field) != value for field, value in changes.items()):
+            Refund.objects.filter(pk=row.pk).update(**changes)
+    for state in refunds:
+        if state.status == "failed":
+            # Sent once per refund (the email's kind names it), however often this runs.
+            order_email_later(order_id=order.pk, kind=f"{emails.REFUND_FAILED_PREFIX}{state.id}")
+
+
+# Stripe's refund failure reasons in words a seller can act on.
+REFUND_FAILURE_WORDS = {
+    "expired_or_canceled_card": "the buyer's card has expired or was cancelled",
+    "lost_or_stolen_card": "the buyer's card was reported lost or stolen",
+    "unknown": "the buyer's bank did not accept it",
+}
+
+
+def _failure_words(reason: str) -> str:
+    if not reason:
+        return ""
+    return "The refund failed: " + REFUND_FAILURE_WORDS.get(reason, REFUND_FAILURE_WORDS["unknown"])
 
 
 def order_mark_disputed(*, charge_id: str) -> Order:

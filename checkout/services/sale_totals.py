@@ -4,6 +4,19 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 
 from checkout.models import Order, SaleTotal
+from checkout.selectors import fee_returned_sql
+
+# Each running figure and the order column it sums; `count` counts the order once.
+SALE_TOTAL_SOURCES = {
+    "gross": "amount",
+    "fees": "fee_amount",
+    "refunds": "refunded_amount",
+    "stripe_fees": "stripe_fee_amount",
+    "fees_returned": "fee_returned_amount",
+    "seller_net": "seller_net_amount",
+    "platform_net": "platform_net_amount",
+}
+SALE_TOTAL_FIELDS = ("count", *SALE_TOTAL_SOURCES)
 
 # The all-time dashboards read `SaleTotal` instead of every order. Each service that changes an
 # order's money (payment, refunded total) applies the difference its change makes, inside the
@@ -11,7 +24,7 @@ from checkout.models import Order, SaleTotal
 # dispute changes the status only: a disputed sale stays a sale, with the same amounts.
 
 SaleKey = tuple[int, int, str, str]
-SaleAmounts = tuple[int, int, int, int]
+SaleAmounts = tuple[int, ...]
 
 
 def sale_contribution(*, order: Order) -> tuple[SaleKey, SaleAmounts] | None:
@@ -19,7 +32,7 @@ def sale_contribution(*, order: Order) -> tuple[SaleKey, SaleAmounts] | None:
     if order.paid_at is None:
         return None
     key = (order.seller_id, order.course_id, order.currency, order.charge_type)
-    return key, (1, order.amount, order.fee_amount, order.refunded_amount)
+    return key, (1, *(getattr(order, source) for source in SALE_TOTAL_SOURCES.values()))
 
 
 def sale_totals_apply(
@@ -34,7 +47,7 @@ def sale_totals_apply(
     for contribution, sign in ((before, -1), (after, 1)):
         if contribution is not None:
             key, amounts = contribution
-            totals = changes.setdefault(key, [0, 0, 0, 0])
+            totals = changes.setdefault(key, [0] * len(SALE_TOTAL_FIELDS))
             for index, amount in enumerate(amounts):
                 totals[index] += sign * amount
     for (seller_id, course_id, currency, charge_type), delta in changes.items():
@@ -51,19 +64,14 @@ def sale_totals_apply(
 
 
 def _sale_total_add(*, key: dict, delta: list[int]) -> None:
-    count, gross, fees, refunds = delta
-    increments = {
-        "count": F("count") + count,
-        "gross": F("gross") + gross,
-        "fees": F("fees") + fees,
-        "refunds": F("refunds") + refunds,
-    }
+    values = dict(zip(SALE_TOTAL_FIELDS, delta, strict=True))
+    increments = {name: F(name) + value for name, value in values.items()}
     if SaleTotal.objects.filter(**key).update(**increments):
         return
     try:
         # A savepoint, so losing a race to create the same row leaves the transaction usable.
         with transaction.atomic():
-            SaleTotal.objects.create(**key, count=count, gross=gross, fees=fees, refunds=refunds)
+            SaleTotal.objects.create(**key, **values)
     except IntegrityError:
         SaleTotal.objects.filter(**key).update(**increments)
 
@@ -79,29 +87,14 @@ def sale_totals_rebuild() -> dict[str, int]:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {SaleTotal._meta.db_table} IN EXCLUSIVE MODE")
+        key_fields = ("seller_id", "course_id", "currency", "charge_type")
         expected = {
-            (row["seller_id"], row["course_id"], row["currency"], row["charge_type"]): (
-                row["count"],
-                row["gross"],
-                row["fees"],
-                row["refunds"],
-            )
-            for row in Order.objects.filter(paid_at__isnull=False)
-            .values("seller_id", "course_id", "currency", "charge_type")
-            .annotate(
-                count=Count("id"),
-                gross=Sum("amount"),
-                fees=Sum("fee_amount"),
-                refunds=Sum("refunded_amount"),
-            )
-            .order_by()
+            tuple(row[name] for name in key_fields): tuple(row[name] for name in SALE_TOTAL_FIELDS)
+            for row in _order_sums()
         }
         found = {
-            (row.seller_id, row.course_id, row.currency, row.charge_type): (
-                row.count,
-                row.gross,
-                row.fees,
-                row.refunds,
+            tuple(getattr(row, name) for name in key_fields): tuple(
+                getattr(row, name) for name in SALE_TOTAL_FIELDS
             )
             for row in SaleTotal.objects.all()
         }
@@ -112,22 +105,25 @@ def sale_totals_rebuild() -> dict[str, int]:
         SaleTotal.objects.bulk_create(
             [
                 SaleTotal(
-                    seller_id=seller_id,
-                    course_id=course_id,
-                    currency=currency,
-                    charge_type=charge_type,
-                    count=count,
-                    gross=gross,
-                    fees=fees,
-                    refunds=refunds,
+                    **dict(zip(key_fields, key, strict=True)),
+                    **dict(zip(SALE_TOTAL_FIELDS, amounts, strict=True)),
                 )
-                for (seller_id, course_id, currency, charge_type), (
-                    count,
-                    gross,
-                    fees,
-                    refunds,
-                ) in expected.items()
+                for key, amounts in expected.items()
             ],
             batch_size=1000,
         )
     return {"rows": len(expected), "corrected": wrong}
+
+
+def _order_sums():
+    """Each sale total as the orders give it, in one aggregate query."""
+    sums = {
+        name: Sum(fee_returned_sql() if source == "fee_returned_amount" else source)
+        for name, source in SALE_TOTAL_SOURCES.items()
+    }
+    return (
+        Order.objects.filter(paid_at__isnull=False)
+        .values("seller_id", "course_id", "currency", "charge_type")
+        .annotate(count=Count("id"), **sums)
+        .order_by()
+    )

@@ -13,6 +13,7 @@ from checkout.services.orders import (
     order_fulfil,
     order_mark_payment_failed,
 )
+from checkout.services.payouts import PAYOUT_EVENT_TYPES, payout_snapshot_mark_stale
 from checkout.services.refunds import order_apply_refunds, order_mark_disputed
 from checkout.stripe_webhooks import ParsedEvent
 
@@ -125,6 +126,20 @@ def _on_membership_subscription(record: WebhookEvent) -> None:
 # Checkout Sessions that belong to memberships (subscribing; updating a card).
 MEMBERSHIP_SESSION_MODES = ("subscription", "setup")
 
+
+def _on_refund(record: WebhookEvent) -> None:
+    # A refund made anywhere (the app, the Dashboard, the API): its charge's refunds are re-read.
+    charge = _event_object(record).get("charge")
+    charge_id = charge if isinstance(charge, str) else (charge or {}).get("id", "")
+    if charge_id:
+        order_apply_refunds(charge_id=charge_id, stripe_account_id=record.account)
+
+
+def _on_payout_or_balance(record: WebhookEvent) -> None:
+    # Connect events name the seller's account; nothing is read from Stripe here.
+    payout_snapshot_mark_stale(stripe_account_id=record.account)
+
+
 WEBHOOK_HANDLERS = {
     "checkout.session.completed": _on_session_completed,
     "checkout.session.async_payment_succeeded": _on_session_completed,
@@ -139,4 +154,11 @@ WEBHOOK_HANDLERS = {
     "invoice.payment_failed": _on_membership_invoice,
     "customer.subscription.updated": _on_membership_subscription,
     "customer.subscription.deleted": _on_membership_subscription,
+    # Refunds made anywhere (the app, the Dashboard, the API).
+    "refund.created": _on_refund,
+    "refund.updated": _on_refund,
+    "refund.failed": _on_refund,
+    "charge.refund.updated": _on_refund,
+    # Balances and payouts: the seller's cached Payouts page is re-read on next view.
+    **dict.fromkeys(PAYOUT_EVENT_TYPES, _on_payout_or_balance),
 }

@@ -10,6 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from checkout.models import Order, SaleTotal
+from checkout.selectors import fee_returned_sql
 from dashboards.periods import Period, local_midnight
 
 SALE_STATUS_CHOICES = [
@@ -67,7 +68,13 @@ _FIGURES = {
     "gross": (Sum("gross"), Sum("amount")),
     "fees": (Sum("fees"), Sum("fee_amount")),
     "refunds": (Sum("refunds"), Sum("refunded_amount")),
+    "stripe_fees": (Sum("stripe_fees"), Sum("stripe_fee_amount")),
+    "fees_returned": (Sum("fees_returned"), Sum(fee_returned_sql())),
+    "seller_net": (Sum("seller_net"), Sum("seller_net_amount")),
+    "platform_net": (Sum("platform_net"), Sum("platform_net_amount")),
 }
+# The figures a seller's money is explained with: gross, fees, refunds and the net.
+MONEY_FIGURES = ("gross", "fees", "refunds", "fees_returned", "seller_net")
 
 
 def sale_figures(
@@ -78,7 +85,7 @@ def sale_figures(
     order_by: tuple[str, ...],
     **scope,
 ):
-    """Rows of sale figures (`count`, `gross`, `fees`, `refunds`) per `group_by`, narrowed by
+    """Rows of sale figures (`count` and any of `_FIGURES`) per `group_by`, narrowed by
     `scope` (e.g. `seller=`): all-time from the running totals, otherwise from the period's orders.
     Both sources answer with the same keys, so callers never branch on the period."""
     if period.is_all_time:
@@ -103,19 +110,38 @@ def average(total: int, count: int) -> int:
 
 
 @dataclass(frozen=True)
-class SalesKpis:
+class MoneyFigures:
+    """A seller's money for some sales, as Stripe moved it: net = gross − Stripe fees the
+    seller bore − platform fees kept − refunds (`Order.money_recompute` is the rule)."""
+
     currency: str
     count: int
     gross: int
     fees: int
     refunds: int
-    previous_count: int | None = None
-    previous_gross: int | None = None
-    previous_net: int | None = None
+    fees_returned: int = 0
+    seller_net: int = 0
+
+    @property
+    def platform_fees(self) -> int:
+        """The platform fee kept: charged less what refunds gave back."""
+        return self.fees - self.fees_returned
+
+    @property
+    def seller_stripe_fees(self) -> int:
+        """Stripe's fees the seller bore (direct charges), the rest of the difference."""
+        return self.gross - self.refunds - self.platform_fees - self.seller_net
 
     @property
     def net(self) -> int:
-        return self.gross - self.fees - self.refunds
+        return self.seller_net
+
+
+@dataclass(frozen=True)
+class SalesKpis(MoneyFigures):
+    previous_count: int | None = None
+    previous_gross: int | None = None
+    previous_net: int | None = None
 
     @property
     def average(self) -> int:
@@ -149,7 +175,7 @@ def sale_kpis(*, period: Period, **scope) -> list[SalesKpis]:
         rows = sale_figures(
             period=period,
             group_by=("currency",),
-            figures=("gross", "fees", "refunds"),
+            figures=MONEY_FIGURES,
             order_by=("currency",),
             **scope,
         )
@@ -167,10 +193,11 @@ def sale_kpis(*, period: Period, **scope) -> list[SalesKpis]:
             gross=zero(Sum("amount", filter=now)),
             fees=zero(Sum("fee_amount", filter=now)),
             refunds=zero(Sum("refunded_amount", filter=now)),
+            fees_returned=zero(Sum(fee_returned_sql(), filter=now)),
+            seller_net=zero(Sum("seller_net_amount", filter=now)),
             previous_count=Count("id", filter=before),
             previous_gross=zero(Sum("amount", filter=before)),
-            previous_fees=zero(Sum("fee_amount", filter=before)),
-            previous_refunds=zero(Sum("refunded_amount", filter=before)),
+            previous_net=zero(Sum("seller_net_amount", filter=before)),
         )
         .order_by("currency")
     )
@@ -181,9 +208,11 @@ def sale_kpis(*, period: Period, **scope) -> list[SalesKpis]:
             gross=row["gross"],
             fees=row["fees"],
             refunds=row["refunds"],
+            fees_returned=row["fees_returned"],
+            seller_net=row["seller_net"],
             previous_count=row["previous_count"],
             previous_gross=row["previous_gross"],
-            previous_net=row["previous_gross"] - row["previous_fees"] - row["previous_refunds"],
+            previous_net=row["previous_net"],
         )
         for row in rows
     ]

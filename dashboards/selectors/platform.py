@@ -33,14 +33,27 @@ class FeeTotal:
     currency: str
     count: int
     fees: int
+    fees_returned: int = 0
+    stripe_fees: int = 0
+    platform_net: int = 0
+
+    @property
+    def fees_kept(self) -> int:
+        return self.fees - self.fees_returned
+
+    @property
+    def platform_stripe_fees(self) -> int:
+        """Stripe's fees the platform bore (destination and separate charges)."""
+        return self.fees_kept - self.platform_net
 
 
 def platform_fees_by_charge_type(*, period: Period) -> list[FeeTotal]:
+    """The platform's margin per charge type: fees kept less the Stripe fees it bore."""
     labels = dict(Order.ChargeType.choices)
     rows = sale_figures(
         period=period,
         group_by=("charge_type", "currency"),
-        figures=("fees",),
+        figures=("fees", "fees_returned", "stripe_fees", "platform_net"),
         order_by=("charge_type", "currency"),
     )
     return [

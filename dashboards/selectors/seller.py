@@ -14,7 +14,9 @@ from checkout.models import Order, Refund
 from dashboards.periods import Period, local_midnight
 from dashboards.selectors.common import (
     MEMBERSHIP_ROW_TITLE,
+    MONEY_FIGURES,
     NEWEST_FIRST,
+    MoneyFigures,
     SaleFilters,
     SalesKpis,
     in_period,
@@ -173,25 +175,16 @@ def _daily_series(sales: QuerySet[Order], period: Period, today: dt.date) -> lis
 
 
 @dataclass(frozen=True)
-class CourseTotals:
-    course_id: int | None
-    title: str
-    currency: str
-    count: int
-    gross: int
-    fees: int
-    refunds: int
-
-    @property
-    def net(self) -> int:
-        return self.gross - self.fees - self.refunds
+class CourseTotals(MoneyFigures):
+    course_id: int | None = None  # None: membership payments
+    title: str = ""
 
 
 def sale_totals_by_course_for_seller(*, seller: User, period: Period) -> list[CourseTotals]:
     rows = sale_figures(
         period=period,
         group_by=("course_id", "course__title", "currency"),
-        figures=("gross", "fees", "refunds"),
+        figures=MONEY_FIGURES,
         order_by=("course__title", "course_id", "currency"),
         seller=seller,
     )
@@ -201,9 +194,7 @@ def sale_totals_by_course_for_seller(*, seller: User, period: Period) -> list[Co
             title=row["course__title"] or MEMBERSHIP_ROW_TITLE,  # memberships have no course
             currency=row["currency"],
             count=row["count"],
-            gross=row["gross"],
-            fees=row["fees"],
-            refunds=row["refunds"],
+            **{name: row[name] for name in MONEY_FIGURES},
         )
         for row in rows
     ]
@@ -216,9 +207,7 @@ def sale_list_for_seller(*, seller: User, filters: SaleFilters) -> QuerySet[Orde
         # can use an index (PostgreSQL's pattern index on the email; the (seller, buyer, paid_at)
         # index on orders), where a substring makes the database test every buyer's email.
         sales = sales.filter(buyer__email__startswith=filters.search.lower())
-    sales = sales.select_related("course", "buyer").annotate(
-        net=F("amount") - F("fee_amount") - F("refunded_amount")
-    )
+    sales = sales.select_related("course", "buyer").annotate(net=F("seller_net_amount"))
     return sales_sorted(sales, filters.sort)
 
 

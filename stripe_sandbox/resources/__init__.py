@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     events,
     external_accounts,
     payments,
+    payouts,
     products,
     subscriptions,
     transfers,

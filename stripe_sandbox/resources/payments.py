@@ -218,6 +218,9 @@ def payment_intent_attempt(
     )
     if error is None and behaviour.disputed:
         dispute_create_object(charge)
+    if error is None and behaviour.refunds_fail:
+        charge.internal["refunds_fail"] = True
+        store.save_object(charge)
     return charge, error
 
 
@@ -582,7 +585,60 @@ def refund_create_object(
     )
     emit_event("refund.created", refund.data, account=charge.account)
     emit_event("charge.refunded", charge.data, account=charge.account, previous_attributes=previous)
+    if charge.internal.get("refunds_fail"):
+        refund.internal["fails_later"] = True
+        store.save_object(refund)
     return refund
+
+
+def refunds_fail_due() -> int:
+    """Fail the refunds of card 4000000000005126 that have not failed yet: what Stripe does
+    "some time later" (tests call this between webhook deliveries)."""
+    due = store.objects().filter(object_type="refund", internal__fails_later=True)
+    count = 0
+    for refund in due:
+        if refund.data["status"] != "succeeded":
+            continue
+        charge = store.get_object("charge", refund.data["charge"], account=refund.account)
+        _refund_fail(charge, refund)
+        count += 1
+    return count
+
+
+def _refund_fail(charge: SandboxObject, refund: SandboxObject) -> None:
+    """The bank could not return the money (card 4000000000005126): the refund turns `failed`,
+    its amount comes back to the balance and leaves the charge's refunded total. A transfer
+    reversal or application fee refund made with it stays, as at Stripe.
+    https://docs.stripe.com/refunds#failed-refunds"""
+    amount = refund.data["amount"]
+    back = money.balance_transaction_create(
+        account=charge.account,
+        amount=amount,
+        currency=refund.data["currency"],
+        kind="refund_failure",
+        source=refund.id,
+    )
+    previous = store.save_object(
+        refund,
+        status="failed",
+        failure_reason="expired_or_canceled_card",
+        failure_balance_transaction=back.id,
+    )
+    listing = dict(charge.data["refunds"])
+    listing["data"] = [
+        refund.data if item["id"] == refund.id else item for item in listing.get("data") or []
+    ]
+    store.save_object(
+        charge,
+        amount_refunded=charge.data["amount_refunded"] - amount,
+        refunded=False,
+        refunds=listing,
+    )
+    emit_event(
+        "charge.refund.updated", refund.data, account=charge.account, previous_attributes=previous
+    )
+    emit_event("refund.updated", refund.data, account=charge.account, previous_attributes=previous)
+    emit_event("refund.failed", refund.data, account=charge.account)
 
 
 # --- API ---------------------------------------------------------------------------------
@@ -639,6 +695,9 @@ def balance_transaction_list(request: ApiRequest) -> dict:
     params = request.params
     queryset = store.objects().filter(object_type="balance_transaction", account=request.account)
     queryset = store.filter_exact(queryset, params, "source", "type")
+    if params.get("payout"):
+        # The transactions a payout paid out, and the payout's own (Stripe's `payout=` filter).
+        queryset = queryset.filter(internal__payout=params["payout"])
     if params.get("currency"):
         queryset = queryset.filter(data__currency=params["currency"].lower())
     queryset = store.filter_created(queryset, params.get("created"))

@@ -61,6 +61,11 @@ def _on(membership: Membership) -> dict:
     )
 
 
+def _usd_held(balance) -> int:
+    """A seller's USD in Stripe, available or still pending (takings wait `delay_days`)."""
+    return sum(b.amount for b in [*balance.available, *balance.pending] if b.currency == "usd")
+
+
 @pytest.mark.parametrize(
     ("account_type", "charge_type", "seller_net"),
     [
@@ -83,7 +88,7 @@ def test_subscribing_starts_a_membership_and_records_its_first_invoice_as_a_sale
     price_on = on_seller if charge_type == "direct" else {}
     price = client.v1.prices.retrieve(offer.monthly_price_id, options=price_on)
     assert (price.unit_amount, price.currency, price.recurring.interval) == (1900, "usd", "month")
-    balance_before = client.v1.balance.retrieve(options=on_seller).available
+    balance_before = _usd_held(client.v1.balance.retrieve(options=on_seller))
     buyer = UserFactory(email="member@test.example")
 
     membership = membership_services.membership_checkout_start(
@@ -124,11 +129,10 @@ def test_subscribing_starts_a_membership_and_records_its_first_invoice_as_a_sale
     assert (totals.count, totals.gross, totals.fees) == (1, 1900, 190)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([buyer.email, seller.email])
     # The money landed on the seller's account.
-    balance_after = client.v1.balance.retrieve(options=on_seller).available
-    gained = sum(b.amount for b in balance_after if b.currency == "usd") - sum(
-        b.amount for b in balance_before if b.currency == "usd"
-    )
+    gained = _usd_held(client.v1.balance.retrieve(options=on_seller)) - balance_before
     assert gained == seller_net
+    # The sale's own figures say the same, Stripe's fee included (read from the invoice's charge).
+    assert sale.seller_net_amount == seller_net
     endpoint = "connect" if charge_type == "direct" else "platform"
     assert {e.endpoint for e in WebhookEvent.objects.filter(type="invoice.paid")} == {endpoint}
 

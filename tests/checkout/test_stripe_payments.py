@@ -214,9 +214,17 @@ def test_retrieve_reads_charge_fee_and_transfer_from_the_expanded_payment(stripe
                 "latest_charge": {
                     "id": "ch_1",
                     "object": "charge",
-                    "application_fee": "fee_1",
+                    "application_fee": {"id": "fee_1", "amount_refunded": 49},
                     "transfer": "tr_1",
                     "amount_refunded": 0,
+                    "balance_transaction": {
+                        "id": "txn_1",
+                        "fee": 662,
+                        "fee_details": [
+                            {"amount": 172, "type": "stripe_fee"},
+                            {"amount": 490, "type": "application_fee"},
+                        ],
+                    },
                 },
             },
         ),
@@ -224,7 +232,13 @@ def test_retrieve_reads_charge_fee_and_transfer_from_the_expanded_payment(stripe
 
     session = stripe_payments.checkout_session_retrieve(session_id="cs_test_a1")
 
-    assert ("expand[0]", "payment_intent.latest_charge") in query(stripe_api.calls[0].request)
+    sent = query(stripe_api.calls[0].request)
+    assert ("expand[0]", "payment_intent.latest_charge.balance_transaction") in sent
+    assert ("expand[1]", "payment_intent.latest_charge.application_fee") in sent
+    assert len(stripe_api.calls) == 1
+    # Only Stripe's own fee: the application fee in the same transaction is the platform's.
+    assert session.stripe_fee_amount == 172
+    assert session.application_fee_refunded == 49
     assert (session.payment_intent_id, session.charge_id) == ("pi_1", "ch_1")
     assert (session.application_fee_id, session.transfer_id) == ("fee_1", "tr_1")
     assert session.customer_id == "cus_new"

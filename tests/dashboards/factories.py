@@ -30,11 +30,20 @@ class SaleFactory(factory.django.DjangoModelFactory):
     application_fee_id = factory.Sequence(lambda n: f"fee_test{n:013d}")
     paid_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(hours=1))
     created_at = factory.LazyAttribute(lambda order: order.paid_at - dt.timedelta(minutes=5))
+    refunded_amount = 0
+    # Stripe reverses a destination charge's transfer along with each refund.
+    transfer_reversed_amount = factory.LazyAttribute(
+        lambda order: (
+            order.refunded_amount if order.charge_type == Order.ChargeType.DESTINATION else 0
+        )
+    )
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # Counted in the all-time totals as checkout's services count a payment.
         order = super()._create(model_class, *args, **kwargs)
+        order.money_recompute()
+        order.save()
         sale_totals_apply(before=None, after=sale_contribution(order=order))
         return order
 

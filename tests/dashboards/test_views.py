@@ -397,7 +397,7 @@ def test_platform_page_shows_pending_sellers(client, staff_user, sale):
 
     assert "<title>Platform dashboard" in html
     assert "waiting@test.example" in html
-    assert "Platform fees by charge type" in html
+    assert "Platform margin by charge type" in html
     top_sellers = html.split('id="top-heading"')[1].split('id="pending-heading"')[0]
     assert "seller@test.example" in top_sellers and "$49.00" in top_sellers
 

@@ -28,10 +28,15 @@ def _paid_charge(sdk, session, account=None):
     return paid.payment_intent, paid.payment_intent.latest_charge
 
 
-def _available(sdk, account=None, currency="usd"):
+def _balance(sdk, account=None, currency="usd"):
     options = {"stripe_account": account} if account else {}
     balance = sdk.v1.balance.retrieve(options=options)
-    return next((entry.amount for entry in balance.available if entry.currency == currency), 0)
+    # A connected account's takings are pending for its payout delay; both count as its money.
+    return sum(
+        entry.amount
+        for entry in [*balance.available, *balance.pending]
+        if entry.currency == currency
+    )
 
 
 def test_direct_charge_lives_on_the_connected_account_and_pays_the_platform_its_fee(sdk):
@@ -66,8 +71,8 @@ def test_direct_charge_lives_on_the_connected_account_and_pays_the_platform_its_
     assert fee.id.startswith("fee_")
     assert (fee.amount, fee.account, fee.charge) == (490, account, charge.id)
     assert fee.originating_transaction is None
-    assert _available(sdk, account) == 4238
-    assert _available(sdk) == 490
+    assert _balance(sdk, account) == 4238
+    assert _balance(sdk) == 490
     with pytest.raises(stripe.InvalidRequestError):
         sdk.v1.charges.retrieve(charge.id)
     with pytest.raises(stripe.InvalidRequestError):
@@ -105,8 +110,8 @@ def test_destination_charge_transfers_the_amount_and_collects_the_fee_back(sdk):
     assert (fee.amount, fee.account) == (490, account)
     assert fee.charge == payment.id
     assert fee.originating_transaction == charge.id
-    assert _available(sdk, account) == 4900 - 490
-    assert _available(sdk) == 4728 - 4900 + 490
+    assert _balance(sdk, account) == 4900 - 490
+    assert _balance(sdk) == 4728 - 4900 + 490
 
 
 def test_destination_charge_with_a_transfer_amount_sends_only_that(sdk):
@@ -119,8 +124,8 @@ def test_destination_charge_with_a_transfer_amount_sends_only_that(sdk):
 
     assert sdk.v1.transfers.retrieve(charge.transfer).amount == 4000
     assert charge.application_fee is None
-    assert _available(sdk, account) == 4000
-    assert _available(sdk) == 4728 - 4000
+    assert _balance(sdk, account) == 4000
+    assert _balance(sdk) == 4728 - 4000
 
 
 def test_transfer_amount_and_application_fee_cannot_be_combined(sdk):
@@ -151,7 +156,7 @@ def test_separate_charge_moves_nothing_until_the_app_transfers(sdk):
     _, charge = _paid_charge(sdk, session)
     assert charge.transfer is None
     assert charge.transfer_group == "order-5"
-    assert _available(sdk, account) == 0
+    assert _balance(sdk, account) == 0
 
     transfer = sdk.v1.transfers.create(
         params={
@@ -166,8 +171,8 @@ def test_separate_charge_moves_nothing_until_the_app_transfers(sdk):
     assert transfer.amount == 4410
     assert transfer.source_transaction == charge.id
     assert transfer.transfer_group == "order-5"
-    assert _available(sdk, account) == 4410
-    assert _available(sdk) == 4728 - 4410
+    assert _balance(sdk, account) == 4410
+    assert _balance(sdk) == 4728 - 4410
     listed = sdk.v1.transfers.list(params={"transfer_group": "order-5"}).data
     assert [item.id for item in listed] == [transfer.id]
     assert [item.id for item in sdk.v1.transfers.list(params={"destination": account}).data] == [
@@ -219,7 +224,7 @@ def test_zero_decimal_currency_amounts_are_whole_yen(sdk):
     txn = sdk.v1.balance_transactions.retrieve(charge.balance_transaction)
     # 3.6% of 4900 = 176.4 -> 176 yen, no fixed part.
     assert (txn.currency, txn.fee, txn.net) == ("jpy", 176, 4724)
-    assert _available(sdk, account, "jpy") == 4410
+    assert _balance(sdk, account, "jpy") == 4410
 
 
 def test_direct_charge_events_go_to_connect_and_the_fee_event_to_the_platform(sdk, receiver):
@@ -333,7 +338,7 @@ def test_dispute_card_disputes_the_charge_on_its_account(sdk, receiver):
         "fraudulent",
         "needs_response",
     )
-    assert _available(sdk, account) == 4238 - 4900 - 1500
+    assert _balance(sdk, account) == 4238 - 4900 - 1500
     [created] = events_by_type(receiver)["charge.dispute.created"]
     assert created["path"] == "/connect"
     assert created["event"]["data"]["object"]["charge"] == charge.id

@@ -18,10 +18,13 @@ from tests.stripe_sandbox.payment_helpers import (
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
-def _available(sdk, account=None):
+def _balance(sdk, account=None):
     options = {"stripe_account": account} if account else {}
     balance = sdk.v1.balance.retrieve(options=options)
-    return next((entry.amount for entry in balance.available if entry.currency == "usd"), 0)
+    # A connected account's takings are pending for its payout delay; both count as its money.
+    return sum(
+        entry.amount for entry in [*balance.available, *balance.pending] if entry.currency == "usd"
+    )
 
 
 def _direct_payment(sdk):
@@ -71,8 +74,8 @@ def test_direct_full_refund_on_the_account_returns_the_application_fee(sdk):
     assert (charge.amount_refunded, charge.refunded) == (4900, True)
     fee = sdk.v1.application_fees.retrieve(charge.application_fee)
     assert (fee.amount_refunded, fee.refunded) == (490, True)
-    assert _available(sdk) == 0
-    assert _available(sdk, account) == 4238 - 4900 + 490
+    assert _balance(sdk) == 0
+    assert _balance(sdk, account) == 4238 - 4900 + 490
     assert sdk.v1.refunds.retrieve(refund.id, options=on_account).amount == 4900
 
 
@@ -145,8 +148,8 @@ def test_destination_partial_refund_reverses_transfer_and_fee_in_proportion(sdk)
         transfer.destination_payment, options={"stripe_account": account}
     )
     assert payment.amount_refunded == 2450
-    assert _available(sdk, account) == 4410 - 2450 + 245
-    assert _available(sdk) == 318 - 2450 + 2450 - 245
+    assert _balance(sdk, account) == 4410 - 2450 + 245
+    assert _balance(sdk) == 318 - 2450 + 2450 - 245
 
 
 def test_destination_full_refund_reverses_everything(sdk):
@@ -163,8 +166,8 @@ def test_destination_full_refund_reverses_everything(sdk):
     transfer = sdk.v1.transfers.retrieve(charge.transfer)
     assert (transfer.amount_reversed, transfer.reversed) == (4900, True)
     assert sdk.v1.application_fees.retrieve(charge.application_fee).refunded is True
-    assert _available(sdk, account) == 0
-    assert _available(sdk) == -172
+    assert _balance(sdk, account) == 0
+    assert _balance(sdk) == -172
 
 
 def test_refund_without_reversing_leaves_the_platform_to_bear_it(sdk):
@@ -173,8 +176,8 @@ def test_refund_without_reversing_leaves_the_platform_to_bear_it(sdk):
     sdk.v1.refunds.create(params={"payment_intent": intent})
 
     assert sdk.v1.transfers.retrieve(charge.transfer).amount_reversed == 0
-    assert _available(sdk, account) == 4410
-    assert _available(sdk) == 318 - 4900
+    assert _balance(sdk, account) == 4410
+    assert _balance(sdk) == 318 - 4900
 
 
 def test_reverse_transfer_needs_a_charge_with_a_transfer(sdk):
@@ -214,7 +217,7 @@ def test_separate_charge_refund_and_transfer_reversals(sdk):
     assert first.metadata.to_dict() == {"refund_id": "4"}
     after = sdk.v1.transfers.retrieve(transfer.id)
     assert (after.amount_reversed, after.reversed) == (2205, False)
-    assert _available(sdk, account) == 2205
+    assert _balance(sdk, account) == 2205
 
     rest = sdk.v1.transfers.reversals.create(transfer.id)
 

@@ -201,24 +201,32 @@ def checkout_session_retrieve(*, session_id: str, stripe_account_id: str = "") -
     charge = None
     payment_intent = session.get("payment_intent")
     if payment_intent and session.get("payment_status") == "paid":
-        if isinstance(payment_intent, str):
-            payment_intent = _call(
-                "payment intent retrieve",
-                client.v1.payment_intents.retrieve,
-                payment_intent,
-                params={"expand": [f"latest_charge.{field}" for field in CHARGE_EXPAND]},
-                options=options,
-            )
-        charge = payment_intent.get("latest_charge")
-        if isinstance(charge, str):
-            charge = _call(
-                "charge retrieve",
-                client.v1.charges.retrieve,
-                charge,
-                params={"expand": list(CHARGE_EXPAND)},
-                options=options,
-            )
+        charge = _paying_charge(payment_intent=payment_intent, options=options)
     return _session_from_stripe(session, stripe_account_id=stripe_account_id, charge=charge)
+
+
+def _paying_charge(*, payment_intent, options: dict) -> dict:
+    """The charge that paid a payment intent (its id, or the object already expanded), with the
+    fields money is read from (`CHARGE_EXPAND`) expanded: a read only for what is not there yet."""
+    client = stripe_client()
+    if isinstance(payment_intent, str):
+        payment_intent = _call(
+            "payment intent retrieve",
+            client.v1.payment_intents.retrieve,
+            payment_intent,
+            params={"expand": [f"latest_charge.{field}" for field in CHARGE_EXPAND]},
+            options=options,
+        )
+    charge = payment_intent.get("latest_charge")
+    if isinstance(charge, str):
+        charge = _call(
+            "charge retrieve",
+            client.v1.charges.retrieve,
+            charge,
+            params={"expand": list(CHARGE_EXPAND)},
+            options=options,
+        )
+    return charge or {}
 
 
 # A charge's expandable fields fulfilment and refunds read figures from.
@@ -648,23 +656,7 @@ def invoice_retrieve(*, invoice_id: str, stripe_account_id: str) -> InvoiceState
             break
     charge: dict = {}
     if payment_intent_id:
-        intent = _call(
-            "payment intent retrieve",
-            client.v1.payment_intents.retrieve,
-            payment_intent_id,
-            params={"expand": [f"latest_charge.{field}" for field in CHARGE_EXPAND]},
-            options=options,
-        )
-        latest = intent.get("latest_charge")
-        if isinstance(latest, str):
-            latest = _call(
-                "charge retrieve",
-                client.v1.charges.retrieve,
-                latest,
-                params={"expand": list(CHARGE_EXPAND)},
-                options=options,
-            )
-        charge = latest or {}
+        charge = _paying_charge(payment_intent=payment_intent_id, options=options)
     transitions = invoice.get("status_transitions") or {}
     return InvoiceState(
         id=invoice["id"],

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from checkout.claims import row_claim
-from checkout.models import Order, OrderEmail
+from checkout.models import MembershipEmail, Order, OrderEmail
 
 # A claim older than this was left by a worker that died mid-send; another may take over.
 CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -73,29 +73,33 @@ def order_email_message(*, order: Order, kind: str) -> EmailMultiAlternatives:
 
 
 def order_email_deliver(*, order_id: int, kind: str) -> bool:
-    """Send one email about an order unless it was sent already; True when this call sent it.
-
-    The row is claimed before sending and marked sent after, so a retried or duplicated task
-    does not send twice. A send that fails releases the claim and re-raises for a retry.
-    """
+    """Send one email about an order unless it was sent already; True when this call sent it."""
     record, _ = OrderEmail.objects.get_or_create(order_id=order_id, kind=kind)
+
+    def message() -> EmailMultiAlternatives:
+        order = Order.objects.select_related("course", "buyer", "seller").get(pk=order_id)
+        return order_email_message(order=order, kind=kind)
+
+    return email_deliver_once(record=record, message=message)
+
+
+def email_deliver_once(*, record: OrderEmail | MembershipEmail, message) -> bool:
+    """Send the email `message()` builds unless `record` says it was sent; True when this call
+    sent it. The row is claimed before sending and marked sent after, so a retried or duplicated
+    task does not send twice; a send that fails releases the claim and re-raises for a retry."""
+    rows = type(record).objects.filter(pk=record.pk)
     claimed = row_claim(
-        rows=OrderEmail.objects.filter(pk=record.pk, sent_at__isnull=True),
+        rows=rows.filter(sent_at__isnull=True),
         field="claimed_at",
         timeout=CLAIM_TIMEOUT,
         attempts=F("attempts") + 1,
     )
     if not claimed:
         return False
-    order = Order.objects.select_related("course", "buyer", "seller").get(pk=order_id)
     try:
-        order_email_message(order=order, kind=kind).send()
+        message().send()
     except Exception as error:
-        OrderEmail.objects.filter(pk=record.pk).update(
-            claimed_at=None, last_error=repr(error)[:2000]
-        )
+        rows.update(claimed_at=None, last_error=repr(error)[:2000])
         raise
-    OrderEmail.objects.filter(pk=record.pk).update(
-        sent_at=timezone.now(), claimed_at=None, last_error=""
-    )
+    rows.update(sent_at=timezone.now(), claimed_at=None, last_error="")
     return True

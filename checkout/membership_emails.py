@@ -5,12 +5,10 @@ Receipts and sale notices of each paid invoice are order emails (`checkout.email
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
-from checkout.emails import CLAIM_TIMEOUT
+from checkout.emails import email_deliver_once
 from checkout.models import Membership, MembershipEmail
 
 PAYMENT_FAILED_PREFIX = "payment-failed-"
@@ -37,23 +35,9 @@ def membership_email_message(*, membership: Membership, kind: str) -> EmailMulti
 def membership_email_deliver(*, membership_id: int, kind: str) -> bool:
     """Send one membership email unless it was sent already; True when this call sent it."""
     record, _ = MembershipEmail.objects.get_or_create(membership_id=membership_id, kind=kind)
-    now = timezone.now()
-    claimed = (
-        MembershipEmail.objects.filter(pk=record.pk, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return False
-    membership = Membership.objects.select_related("buyer", "seller").get(pk=membership_id)
-    try:
-        membership_email_message(membership=membership, kind=kind).send()
-    except Exception as error:
-        MembershipEmail.objects.filter(pk=record.pk).update(
-            claimed_at=None, last_error=repr(error)[:2000]
-        )
-        raise
-    MembershipEmail.objects.filter(pk=record.pk).update(
-        sent_at=timezone.now(), claimed_at=None, last_error=""
-    )
-    return True
+
+    def message() -> EmailMultiAlternatives:
+        membership = Membership.objects.select_related("buyer", "seller").get(pk=membership_id)
+        return membership_email_message(membership=membership, kind=kind)
+
+    return email_deliver_once(record=record, message=message)

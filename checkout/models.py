@@ -399,7 +399,8 @@ class OrderEmail(models.Model):
     """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
-    kind = models.CharField(max_length=40)
+    # e.g. "refund-failed-" and a Stripe refund id (27 characters): room for longer ids.
+    kind = models.CharField(max_length=80)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -23,27 +24,39 @@ logger = logging.getLogger(__name__)
 def webhook_event_receive(*, event: ParsedEvent, endpoint: str) -> WebhookEvent | None:
     """Store a verified event once and process it; None for a duplicate already processed.
 
+    A duplicate costs one indexed read (its payload is not even loaded). A new event is stored
+    with its first attempt counted, and with nothing to do it is stored as processed: one write.
     A handler's exception propagates (the view answers 500, Stripe retries); the stored event
     keeps the error and is processed again on the retry.
     """
-    record, _ = WebhookEvent.objects.get_or_create(
+    handler = _handler_for(event_type=event.type, account=event.account)
+    record, created = WebhookEvent.objects.defer("payload").get_or_create(
         event_id=event.id,
         defaults={
             "type": event.type,
             "account": event.account,
             "endpoint": endpoint,
             "payload": event.payload,
+            "attempts": 1,
+            "processed_at": timezone.now() if handler is None else None,
         },
     )
     if record.processed_at is not None:
-        return None
-    webhook_event_process(record=record)
+        return record if created else None
+    if not created:
+        # Stripe's retry of an event whose handler failed: count this attempt too.
+        WebhookEvent.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+    _handle(record=record, handler=handler)
     return record
 
 
 def webhook_event_process(*, record: WebhookEvent) -> None:
-    WebhookEvent.objects.filter(pk=record.pk).update(attempts=record.attempts + 1)
-    handler = WEBHOOK_HANDLERS.get(record.type)
+    """Process a stored event again (the admin's action), counting the attempt."""
+    WebhookEvent.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+    _handle(record=record, handler=_handler_for(event_type=record.type, account=record.account))
+
+
+def _handle(*, record: WebhookEvent, handler) -> None:
     try:
         if handler is not None:
             handler(record)
@@ -51,6 +64,14 @@ def webhook_event_process(*, record: WebhookEvent) -> None:
         WebhookEvent.objects.filter(pk=record.pk).update(last_error=repr(error)[:2000])
         raise
     WebhookEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now(), last_error="")
+
+
+def _handler_for(*, event_type: str, account: str):
+    """The service an event needs; None when it needs nothing."""
+    if event_type in PAYOUT_EVENT_TYPES and not account:
+        # The platform's own balance and payouts: no seller's payout figures to refresh.
+        return None
+    return WEBHOOK_HANDLERS.get(event_type)
 
 
 def _event_object(record: WebhookEvent) -> dict:

@@ -322,6 +322,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# How long the catalog's course cards stay cached (catalog/fragment_cache.py). A change replaces
+# their version at once in a shared cache; a local one is per process, so there the others may
+# show the old cards this long.
+CATALOG_CACHE_SECONDS = int(os.environ.get("CATALOG_CACHE_SECONDS", "300" if REDIS_URL else "10"))
+
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

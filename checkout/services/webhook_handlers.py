@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from checkout import membership_services, stripe_payments
 from checkout.models import Order, WebhookEvent
+from checkout.selectors import webhook_event_processed
 from checkout.services.orders import (
     order_attach_session,
     order_cancel_expired,
@@ -24,11 +25,13 @@ logger = logging.getLogger(__name__)
 def webhook_event_receive(*, event: ParsedEvent, endpoint: str) -> WebhookEvent | None:
     """Store a verified event once and process it; None for a duplicate already processed.
 
-    A duplicate costs one indexed read (its payload is not even loaded). A new event is stored
-    with its first attempt counted, and with nothing to do it is stored as processed: one write.
+    A duplicate costs one indexed read. A new event is stored with its first attempt counted,
+    and one with nothing to do is stored as processed in that same write.
     A handler's exception propagates (the view answers 500, Stripe retries); the stored event
     keeps the error and is processed again on the retry.
     """
+    if webhook_event_processed(event_id=event.id):
+        return None
     handler = _handler_for(event_type=event.type, account=event.account)
     record, created = WebhookEvent.objects.defer("payload").get_or_create(
         event_id=event.id,

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,30 +26,35 @@ logger = logging.getLogger(__name__)
 def webhook_event_receive(*, event: ParsedEvent, endpoint: str) -> WebhookEvent | None:
     """Store a verified event once and process it; None for a duplicate already processed.
 
-    A duplicate costs one indexed read. A new event is stored with its first attempt counted,
-    and one with nothing to do is stored as processed in that same write.
+    A duplicate costs one indexed read. A new event costs that read and one insert, with its
+    first attempt counted; one with nothing to do is stored as processed in that same insert.
     A handler's exception propagates (the view answers 500, Stripe retries); the stored event
     keeps the error and is processed again on the retry.
     """
     if webhook_event_processed(event_id=event.id):
         return None
     handler = _handler_for(event_type=event.type, account=event.account)
-    record, created = WebhookEvent.objects.defer("payload").get_or_create(
-        event_id=event.id,
-        defaults={
-            "type": event.type,
-            "account": event.account,
-            "endpoint": endpoint,
-            "payload": event.payload,
-            "attempts": 1,
-            "processed_at": timezone.now() if handler is None else None,
-        },
-    )
-    if record.processed_at is not None:
-        return record if created else None
-    if not created:
-        # Stripe's retry of an event whose handler failed: count this attempt too.
+    try:
+        with transaction.atomic():
+            record = WebhookEvent.objects.create(
+                event_id=event.id,
+                type=event.type,
+                account=event.account,
+                endpoint=endpoint,
+                payload=event.payload,
+                attempts=1,
+                processed_at=timezone.now() if handler is None else None,
+            )
+    except IntegrityError:
+        # Stored already: Stripe's retry of an event whose handler failed, or the same event
+        # delivered twice at once. Count this attempt too.
+        record = WebhookEvent.objects.defer("payload").get(event_id=event.id)
+        if record.processed_at is not None:
+            return None
         WebhookEvent.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+    else:
+        if record.processed_at is not None:
+            return record
     _handle(record=record, handler=handler)
     return record
 

@@ -399,15 +399,84 @@ def refund_create(
     )
 
 
-def transfer_reversal_create(*, refund_id: int, transfer_id: str, amount: int) -> TransferResult:
+def transfer_reversal_create(
+    *, refund_id: int, transfer_id: str, amount: int, attempt: int = 0
+) -> TransferResult:
+    """Take the seller's share of a refund back. Stripe saves a refused answer (the seller's
+    balance was short) under its idempotency key, so each later attempt needs its own key;
+    `transfer_reversal_find` first makes sure an earlier attempt did not go through."""
+    key = f"refund-{refund_id}-reversal" + (f"-{attempt}" if attempt else "")
     reversal = _call(
         "transfer reversal create",
         stripe_client().v1.transfers.reversals.create,
         transfer_id,
         params={"amount": amount, "metadata": {"refund_id": str(refund_id)}},
-        options=_options(idempotency_key=f"refund-{refund_id}-reversal"),
+        options=_options(idempotency_key=key),
     )
     return TransferResult(id=reversal["id"], amount=reversal.get("amount") or amount)
+
+
+def transfer_reversal_find(*, refund_id: int, transfer_id: str) -> TransferResult | None:
+    """The reversal made for one of our refunds, if any attempt at it went through."""
+    reversals = _call(
+        "transfer reversal list",
+        stripe_client().v1.transfers.reversals.list,
+        transfer_id,
+        params={"limit": 100},
+    )
+    for reversal in reversals.get("data") or []:
+        if (reversal.get("metadata") or {}).get("refund_id") == str(refund_id):
+            return TransferResult(id=reversal["id"], amount=reversal.get("amount") or 0)
+    return None
+
+
+@dataclass(frozen=True)
+class DisputeState:
+    """A dispute as Stripe has it now, with what its balance transactions moved."""
+
+    id: str
+    charge_id: str
+    status: str  # warning_needs_response, needs_response, under_review, won, lost, ...
+    amount: int
+    # The amount withdrawn less what was reinstated, and Stripe's dispute fee less any returned.
+    withdrawn: int
+    fee: int
+
+
+def _dispute_state(dispute: dict) -> DisputeState:
+    transactions = [
+        txn for txn in dispute.get("balance_transactions") or [] if isinstance(txn, dict)
+    ]
+    return DisputeState(
+        id=dispute["id"],
+        charge_id=_id_of(dispute.get("charge")),
+        status=dispute.get("status") or "",
+        amount=dispute.get("amount") or 0,
+        withdrawn=-sum(txn.get("amount") or 0 for txn in transactions),
+        fee=sum(txn.get("fee") or 0 for txn in transactions),
+    )
+
+
+def dispute_retrieve(*, dispute_id: str, stripe_account_id: str = "") -> DisputeState:
+    """A dispute lives with its charge: on the seller's account for direct charges."""
+    dispute = _call(
+        "dispute retrieve",
+        stripe_client().v1.disputes.retrieve,
+        dispute_id,
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return _dispute_state(dispute)
+
+
+def dispute_for_charge(*, charge_id: str, stripe_account_id: str = "") -> DisputeState | None:
+    disputes = _call(
+        "dispute list",
+        stripe_client().v1.disputes.list,
+        params={"charge": charge_id, "limit": 1},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    found = disputes.get("data") or []
+    return _dispute_state(found[0]) if found else None
 
 
 # === Memberships ============================================================================

@@ -21,7 +21,7 @@ from checkout.services.orders import (
 )
 from checkout.services.refunds import (
     order_apply_refunds,
-    order_mark_disputed,
+    order_apply_dispute,
     order_refund,
 )
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
@@ -40,13 +40,16 @@ class FakeGateway:
         self.session: stripe_payments.CheckoutSession | None = None
         self.error: StripeGatewayError | None = None
         self.amount_refunded = 0
+        self.dispute: stripe_payments.DisputeState | None = None
         for name in (
             "checkout_session_create",
             "checkout_session_retrieve",
             "transfer_create",
             "refund_create",
             "transfer_reversal_create",
+            "transfer_reversal_find",
             "charge_retrieve",
+            "dispute_retrieve",
         ):
             monkeypatch.setattr(stripe_payments, name, self._recorder(name))
 
@@ -87,6 +90,12 @@ class FakeGateway:
         return stripe_payments.TransferResult(
             id=f"trr_{kwargs['refund_id']}", amount=kwargs["amount"]
         )
+
+    def _transfer_reversal_find(self, **kwargs):
+        return None
+
+    def _dispute_retrieve(self, **kwargs):
+        return self.dispute
 
     def _charge_retrieve(self, **kwargs):
         return stripe_payments.ChargeState(
@@ -724,12 +733,20 @@ def test_a_stale_refunded_total_never_lowers_the_order(gateway):
 
 
 def test_a_dispute_marks_the_order_and_tells_the_seller(gateway, on_commit):
-    order = PaidOrderFactory()
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.dispute = stripe_payments.DisputeState(
+        id="dp_1",
+        charge_id=order.charge_id,
+        status="needs_response",
+        amount=order.amount,
+        withdrawn=order.amount,
+        fee=1500,
+    )
 
     with on_commit(execute=True):
-        order_mark_disputed(charge_id=order.charge_id)
+        order_apply_dispute(dispute_id="dp_1")
     with on_commit(execute=True):
-        order_mark_disputed(charge_id=order.charge_id)
+        order_apply_dispute(dispute_id="dp_1")
 
     order.refresh_from_db()
     assert order.status == Order.Status.DISPUTED

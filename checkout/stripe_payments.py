@@ -968,3 +968,49 @@ def transfer_reversed_total(*, transfer_id: str) -> int:
     """How much of a transfer to a seller has been reversed (separate charges' refunds)."""
     transfer = _call("transfer retrieve", stripe_client().v1.transfers.retrieve, transfer_id)
     return transfer.get("amount_reversed") or 0
+
+
+@dataclass(frozen=True)
+class AccountMoney:
+    """What a connected account received in one currency, as Stripe holds it: its balance
+    (available and pending) plus what its payouts took to the bank (failed ones came back)."""
+
+    currency: str
+    balance: int
+    paid_out: int
+
+    @property
+    def received(self) -> int:
+        return self.balance + self.paid_out
+
+
+# A payout in these states took its money out of the balance for good.
+PAYOUT_GONE = ("pending", "in_transit", "paid")
+
+
+def account_money_retrieve(*, stripe_account_id: str) -> dict[str, AccountMoney]:
+    """A connected account's balance and every payout's amount, per currency."""
+    client = stripe_client()
+    options = _options(stripe_account_id=stripe_account_id)
+    balance = _call("balance retrieve", client.v1.balance.retrieve, options=options)
+    held: dict[str, int] = {}
+    for entry in [*(balance.get("available") or []), *(balance.get("pending") or [])]:
+        held[entry["currency"]] = held.get(entry["currency"], 0) + (entry.get("amount") or 0)
+    paid_out: dict[str, int] = {}
+    params: dict = {"limit": 100}
+    while True:
+        page = _call("payout list", client.v1.payouts.list, params=params, options=options)
+        payouts = page.get("data") or []
+        for payout in payouts:
+            if payout.get("status") in PAYOUT_GONE:
+                currency = payout.get("currency") or ""
+                paid_out[currency] = paid_out.get(currency, 0) + (payout.get("amount") or 0)
+        if not page.get("has_more") or not payouts:
+            break
+        params = {"limit": 100, "starting_after": payouts[-1]["id"]}
+    return {
+        currency: AccountMoney(
+            currency=currency, balance=held.get(currency, 0), paid_out=paid_out.get(currency, 0)
+        )
+        for currency in sorted(held.keys() | paid_out.keys())
+    }

@@ -20,8 +20,8 @@ from checkout.services.orders import (
     order_fulfil,
 )
 from checkout.services.refunds import (
-    order_apply_refunds,
     order_apply_dispute,
+    order_apply_refunds,
     order_refund,
 )
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError

@@ -70,7 +70,9 @@ class SellerTotal:
     currency: str
     count: int
     gross: int
-    fees: int
+    # What the platform kept from the seller's sales: fees less those refunds returned, less
+    # Stripe's fees (and disputes) the platform bore (`Order.money_recompute`'s platform net).
+    platform_net: int
 
 
 def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
@@ -78,7 +80,7 @@ def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
     rows = sale_figures(
         period=period,
         group_by=("seller_id", "seller__email", "seller__full_name", "currency"),
-        figures=("gross", "fees"),
+        figures=("gross", "platform_net"),
         order_by=("-count", "seller__email", "currency"),
     )[:TOP_SELLERS_SHOWN]
     return [
@@ -89,7 +91,7 @@ def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
             currency=row["currency"],
             count=row["count"],
             gross=row["gross"],
-            fees=row["fees"],
+            platform_net=row["platform_net"],
         )
         for row in rows
     ]

@@ -488,3 +488,33 @@ def test_platform_refunds_leave_out_refunds_stripe_never_made(course):
     [refunds] = platform_refund_totals(period=_day(UTC, NOW.date()))
 
     assert (refunds.count, refunds.amount) == (1, 1_000)
+
+
+def test_top_sellers_show_what_the_platform_kept_not_the_fee_charged():
+    seller = SellerFactory(email="kept@example.com")
+    course = CourseFactory(seller=seller, currency="usd")
+    # Direct: the seller bears Stripe's fee; a refund gave back 100 of the 490 fee.
+    SaleFactory(
+        course=course,
+        amount=4_900,
+        fee_amount=490,
+        stripe_fee_amount=172,
+        fee_refunded_amount=100,
+        refunded_amount=1_000,
+        status=Order.Status.PARTIALLY_REFUNDED,
+        charge_type=Order.ChargeType.DIRECT,
+        paid_at=NOW,
+    )
+    # Destination: the platform bears Stripe's 172 fee out of its 490.
+    SaleFactory(
+        course=course,
+        amount=4_900,
+        fee_amount=490,
+        stripe_fee_amount=172,
+        charge_type=Order.ChargeType.DESTINATION,
+        paid_at=NOW,
+    )
+
+    for period in (_day(UTC, NOW.date()), period_resolve(key="all", zone=UTC, now=NOW)):
+        [row] = platform_top_sellers(period=period)
+        assert (row.count, row.gross, row.platform_net) == (2, 9_800, 390 + 318)

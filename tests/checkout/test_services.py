@@ -20,14 +20,16 @@ from checkout.services.orders import (
     order_fulfil,
 )
 from checkout.services.refunds import (
+    REVERSAL_FAILED,
     order_apply_dispute,
     order_apply_refunds,
     order_refund,
+    refund_reversals_retry,
 )
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
-from tests.checkout.factories import OrderFactory, PaidOrderFactory
+from tests.checkout.factories import OrderFactory, PaidOrderFactory, RefundFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -771,3 +773,26 @@ def test_fulfilment_does_not_touch_someone_elses_order(gateway):
 
     other.refresh_from_db()
     assert other.status == Order.Status.PENDING
+
+
+def test_a_retried_reversal_that_already_went_through_is_recorded_not_made_again(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_seller")
+    refund = RefundFactory(
+        order=order,
+        transfer_reversal_amount=900,
+        transfer_reversal_attempts=1,
+        failure_message=REVERSAL_FAILED.format(reason="Stripe could not be reached."),
+    )
+    # The first attempt reached Stripe, but its answer was lost on the way back.
+    gateway._transfer_reversal_find = lambda **kwargs: stripe_payments.TransferResult(
+        id="trr_earlier", amount=900
+    )
+
+    assert refund_reversals_retry() == {"reversed": 1, "still_failing": 0}
+
+    assert "transfer_reversal_create" not in gateway.names()
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert (refund.transfer_reversal_id, refund.failure_message) == ("trr_earlier", "")
+    assert order.transfer_reversed_amount == 900
+    assert refund_reversals_retry() == {"reversed": 0, "still_failing": 0}

@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from checkout.models import Order, SaleTotal
-from checkout.selectors import fee_returned_sql, seller_dispute_loss_sql
+from checkout.selectors import (
+    fee_returned_sql,
+    platform_dispute_loss_sql,
+    seller_dispute_loss_sql,
+)
 from dashboards.periods import Period, local_midnight
 
 SALE_STATUS_CHOICES = [
@@ -74,6 +78,12 @@ _FIGURES = {
     "seller_net": (Sum("seller_net"), Sum("seller_net_amount")),
     "platform_net": (Sum("platform_net"), Sum("platform_net_amount")),
     "seller_disputes": (Sum("seller_disputes"), Sum(seller_dispute_loss_sql())),
+    # What the platform kept from sales: its fees less those returned and the Stripe fees it
+    # bore, i.e. its net before disputes (`Order.money_recompute`).
+    "platform_kept": (
+        Sum(F("platform_net") + F("platform_disputes")),
+        Sum(F("platform_net_amount") + platform_dispute_loss_sql()),
+    ),
 }
 # The figures a seller's money is explained with: gross, fees, refunds, disputes and the net.
 MONEY_FIGURES = ("gross", "fees", "refunds", "fees_returned", "seller_net", "seller_disputes")

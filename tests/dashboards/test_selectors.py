@@ -517,4 +517,27 @@ def test_top_sellers_show_what_the_platform_kept_not_the_fee_charged():
 
     for period in (_day(UTC, NOW.date()), period_resolve(key="all", zone=UTC, now=NOW)):
         [row] = platform_top_sellers(period=period)
-        assert (row.count, row.gross, row.platform_net) == (2, 9_800, 390 + 318)
+        assert (row.count, row.gross, row.platform_kept) == (2, 9_800, 390 + 318)
+
+
+def test_a_lost_dispute_is_not_counted_as_stripe_fees_or_margin():
+    course = CourseFactory(seller=SellerFactory(email="disputed@example.com"), currency="usd")
+    sale = SaleFactory(
+        course=course,
+        amount=4_900,
+        fee_amount=490,
+        stripe_fee_amount=172,
+        dispute_amount=4_900,
+        dispute_fee_amount=1_500,
+        status=Order.Status.DISPUTE_LOST,
+        charge_type=Order.ChargeType.DESTINATION,
+        paid_at=NOW,
+    )
+    # The platform bore it: its net is down by the amount and Stripe's dispute fee.
+    assert sale.platform_net_amount == 318 - 6_400
+
+    for period in (_day(UTC, NOW.date()), period_resolve(key="all", zone=UTC, now=NOW)):
+        [fees] = platform_fees_by_charge_type(period=period)
+        assert (fees.fees_kept, fees.platform_stripe_fees, fees.platform_net) == (490, 172, 318)
+        [top] = platform_top_sellers(period=period)
+        assert top.platform_kept == 318

@@ -196,7 +196,8 @@ def test_platform_top_sellers_give_each_seller_their_own_figures(client, world, 
     response = client.get(reverse("dashboards:platform") + f"?period={period}")
 
     by_seller = {
-        row.email: (row.count, row.gross, row.fees) for row in response.context["top_sellers"]
+        row.email: (row.count, row.gross, row.platform_kept)
+        for row in response.context["top_sellers"]
     }
     assert by_seller == {
         f"{who}@test.example": figures[period][:3] for who, figures in SELLER_FIGURES.items()

@@ -111,3 +111,50 @@ def test_the_platform_sees_membership_mrr_and_fees(client, memberships, staff_us
     # All sellers: 4 live USD members, 53.83 + 19.00 MRR; fees from the one invoice.
     assert '<th scope="row">USD</th><td>4</td><td>$72.83</td>' in page
     assert "<td>$19.00</td><td>$1.90</td>" in page
+
+
+def test_total_spent_names_membership_payments_apart_from_courses(client):
+    seller = SellerFactory(full_name="Sally Seller")
+    offer = MembershipOffer.objects.create(seller=seller, currency="usd", monthly_amount=1900)
+    membership = _membership(offer)
+    buyer = membership.buyer
+    for number in (1, 2):  # the first invoice and one renewal
+        SaleFactory(
+            course=None,
+            seller=seller,
+            buyer=buyer,
+            membership=membership,
+            invoice_id=f"in_spent{number}",
+            amount=1900,
+            currency="usd",
+        )
+    SaleFactory(course=CourseFactory(seller=seller, price_amount=4900), buyer=buyer)
+    client.force_login(buyer)
+
+    page = client.get(reverse("dashboards:purchases")).content.decode()
+
+    spent = page.split('id="spent-heading"')[1].split("</section>")[0]
+    assert "<strong>$87.00</strong> on 1 course and 2 membership payments</li>" in spent
+
+
+def test_total_spent_on_a_membership_alone_mentions_no_course(client):
+    offer = MembershipOffer.objects.create(
+        seller=SellerFactory(), currency="eur", monthly_amount=900
+    )
+    membership = _membership(offer, amount=900)
+    SaleFactory(
+        course=None,
+        seller=offer.seller,
+        buyer=membership.buyer,
+        membership=membership,
+        invoice_id="in_alone",
+        amount=900,
+        currency="eur",
+    )
+    client.force_login(membership.buyer)
+
+    page = client.get(reverse("dashboards:purchases")).content.decode()
+
+    spent = page.split('id="spent-heading"')[1].split("</section>")[0]
+    assert "<strong>€9.00</strong> on 1 membership payment</li>" in spent
+    assert "course" not in spent

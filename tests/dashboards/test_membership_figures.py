@@ -158,3 +158,44 @@ def test_total_spent_on_a_membership_alone_mentions_no_course(client):
     spent = page.split('id="spent-heading"')[1].split("</section>")[0]
     assert "<strong>€9.00</strong> on 1 membership payment</li>" in spent
     assert "course" not in spent
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("/dashboard/sales/?kind=membership", {"HTTP_HX_REQUEST": "true"}),
+        ("/dashboard/sales/", {}),
+        ("/dashboard/sales/new/?since=0", {}),
+    ],
+)
+def test_membership_sales_are_listed_without_a_query_per_row(
+    client, url, headers, django_assert_max_num_queries
+):
+    seller = SellerFactory(full_name="Sally Seller")
+    offer = MembershipOffer.objects.create(seller=seller, currency="usd", monthly_amount=1900)
+
+    def invoices(count: int) -> None:
+        for _ in range(count):
+            membership = _membership(offer)
+            SaleFactory(
+                course=None,
+                seller=seller,
+                buyer=membership.buyer,
+                membership=membership,
+                invoice_id=f"in_rows{membership.pk}",
+                amount=1900,
+                currency="usd",
+            )
+
+    def queries() -> int:
+        with django_assert_max_num_queries(20) as captured:
+            response = client.get(url, **headers)
+        assert response.content.decode().count("Sally Seller&#x27;s membership") >= 1
+        return len(captured)
+
+    client.force_login(seller)
+    invoices(1)
+    with_one = queries()
+    invoices(9)
+
+    assert queries() == with_one

@@ -403,6 +403,10 @@ class Command(BaseCommand):
                 per_seller(lambda s: ("/dashboard/sales/?kind=membership&page=2", hx)),
             ),
             (
+                "sales partial: one-off sales, page 2",
+                per_seller(lambda s: ("/dashboard/sales/?kind=one_off&page=2", hx)),
+            ),
+            (
                 "sales partial: buyer email search",
                 per_seller(lambda s: ("/dashboard/sales/?q=buyer12", hx)),
             ),

@@ -3,10 +3,11 @@
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from checkout.models import Membership, MembershipOffer
+from checkout.models import Membership, MembershipOffer, Order
 from tests.accounts.factories import SellerFactory, UserFactory
 from tests.catalog.factories import CourseFactory
 from tests.dashboards.factories import SaleFactory
@@ -199,3 +200,12 @@ def test_membership_sales_are_listed_without_a_query_per_row(
     invoices(9)
 
     assert queries() == with_one
+
+
+def test_an_order_is_a_course_sale_or_a_membership_invoice_never_neither_or_both(memberships):
+    seller, invoice, one_off = memberships
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=one_off.pk).update(course=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=invoice.pk).update(course=one_off.course)

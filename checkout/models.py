@@ -145,6 +145,15 @@ class Order(models.Model):
                 name="order_seller_membership_paid",
             ),
         ]
+        constraints = [
+            # A course sale or a membership invoice, never both or neither: the dashboards tell
+            # the two kinds apart by whichever of the two is set.
+            models.CheckConstraint(
+                condition=models.Q(course__isnull=False, membership__isnull=True)
+                | models.Q(course__isnull=True, membership__isnull=False),
+                name="order_course_or_membership",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.pk} — {self.course_id} for {self.buyer_id} ({self.status})"

@@ -259,8 +259,15 @@ class SaleFilters:
 def sales_filtered(orders: QuerySet[Order], filters: SaleFilters) -> QuerySet[Order]:
     if filters.course_id:
         orders = orders.filter(course_id=filters.course_id)
-    if filters.kind:  # a membership invoice's sale is an order linked to its membership
-        orders = orders.filter(membership__isnull=filters.kind != SALE_KIND_MEMBERSHIP)
+    # A membership invoice's sale is linked to its membership, a one-off sale to its course (an
+    # order has exactly one of the two). Each kind is asked for by the column it has, not by the
+    # other one's absence: "membership IS NULL" sent SQLite through the membership index, one
+    # probe per one-off sale on the whole platform, while "course IS NOT NULL" is read from the
+    # seller's (seller, paid_at, …, course) index; membership sales have a partial index.
+    if filters.kind == SALE_KIND_MEMBERSHIP:
+        orders = orders.filter(membership__isnull=False)
+    elif filters.kind == SALE_KIND_ONE_OFF:
+        orders = orders.filter(course__isnull=False)
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.date_from:

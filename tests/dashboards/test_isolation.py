@@ -176,7 +176,7 @@ def test_buyer_total_spent_and_table_count_only_their_purchases(client, world, w
     fragment = client.get(reverse("dashboards:purchases") + "?status=", **HX)
 
     [total] = page.context["totals"]
-    assert (total.currency, total.count, total.paid, total.refunded) == (
+    assert (total.currency, total.course_count, total.paid, total.refunded) == (
         "usd",
         count,
         paid,

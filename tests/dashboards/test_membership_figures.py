@@ -3,10 +3,11 @@
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from checkout.models import Membership, MembershipOffer
+from checkout.models import Membership, MembershipOffer, Order
 from tests.accounts.factories import SellerFactory, UserFactory
 from tests.catalog.factories import CourseFactory
 from tests.dashboards.factories import SaleFactory
@@ -111,3 +112,100 @@ def test_the_platform_sees_membership_mrr_and_fees(client, memberships, staff_us
     # All sellers: 4 live USD members, 53.83 + 19.00 MRR; fees from the one invoice.
     assert '<th scope="row">USD</th><td>4</td><td>$72.83</td>' in page
     assert "<td>$19.00</td><td>$1.90</td>" in page
+
+
+def test_total_spent_names_membership_payments_apart_from_courses(client):
+    seller = SellerFactory(full_name="Sally Seller")
+    offer = MembershipOffer.objects.create(seller=seller, currency="usd", monthly_amount=1900)
+    membership = _membership(offer)
+    buyer = membership.buyer
+    for number in (1, 2):  # the first invoice and one renewal
+        SaleFactory(
+            course=None,
+            seller=seller,
+            buyer=buyer,
+            membership=membership,
+            invoice_id=f"in_spent{number}",
+            amount=1900,
+            currency="usd",
+        )
+    SaleFactory(course=CourseFactory(seller=seller, price_amount=4900), buyer=buyer)
+    client.force_login(buyer)
+
+    page = client.get(reverse("dashboards:purchases")).content.decode()
+
+    spent = page.split('id="spent-heading"')[1].split("</section>")[0]
+    assert "<strong>$87.00</strong> on 1 course and 2 membership payments</li>" in spent
+
+
+def test_total_spent_on_a_membership_alone_mentions_no_course(client):
+    offer = MembershipOffer.objects.create(
+        seller=SellerFactory(), currency="eur", monthly_amount=900
+    )
+    membership = _membership(offer, amount=900)
+    SaleFactory(
+        course=None,
+        seller=offer.seller,
+        buyer=membership.buyer,
+        membership=membership,
+        invoice_id="in_alone",
+        amount=900,
+        currency="eur",
+    )
+    client.force_login(membership.buyer)
+
+    page = client.get(reverse("dashboards:purchases")).content.decode()
+
+    spent = page.split('id="spent-heading"')[1].split("</section>")[0]
+    assert "<strong>€9.00</strong> on 1 membership payment</li>" in spent
+    assert "course" not in spent
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("/dashboard/sales/?kind=membership", {"HTTP_HX_REQUEST": "true"}),
+        ("/dashboard/sales/", {}),
+        ("/dashboard/sales/new/?since=0", {}),
+    ],
+)
+def test_membership_sales_are_listed_without_a_query_per_row(
+    client, url, headers, django_assert_max_num_queries
+):
+    seller = SellerFactory(full_name="Sally Seller")
+    offer = MembershipOffer.objects.create(seller=seller, currency="usd", monthly_amount=1900)
+
+    def invoices(count: int) -> None:
+        for _ in range(count):
+            membership = _membership(offer)
+            SaleFactory(
+                course=None,
+                seller=seller,
+                buyer=membership.buyer,
+                membership=membership,
+                invoice_id=f"in_rows{membership.pk}",
+                amount=1900,
+                currency="usd",
+            )
+
+    def queries() -> int:
+        with django_assert_max_num_queries(20) as captured:
+            response = client.get(url, **headers)
+        assert response.content.decode().count("Sally Seller&#x27;s membership") >= 1
+        return len(captured)
+
+    client.force_login(seller)
+    invoices(1)
+    with_one = queries()
+    invoices(9)
+
+    assert queries() == with_one
+
+
+def test_an_order_is_a_course_sale_or_a_membership_invoice_never_neither_or_both(memberships):
+    seller, invoice, one_off = memberships
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=one_off.pk).update(course=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=invoice.pk).update(course=one_off.course)

@@ -399,7 +399,7 @@ def test_total_spent_is_per_currency_after_refunds(buyer, seller):
 
     totals = purchase_totals_for_buyer(buyer=buyer)
 
-    assert [(total.currency, total.count, total.spent) for total in totals] == [
+    assert [(total.currency, total.course_count, total.spent) for total in totals] == [
         ("jpy", 1, 3_000),
         ("usd", 2, 4_900),
     ]

@@ -24,13 +24,16 @@ WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "he
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 # Who is logged in → (screenshot name, path) of the pages they use; {slug} is a demo course of
-# seller@, {order} a paid sale of it with one refund made and one pending.
+# seller@, {order} a paid sale of it with one refund made and one pending; {seller} and
+# {seller2} the two demo sellers' ids.
 PAGES = {
     None: [
         ("home", "/"),
         ("catalog", "/courses/"),
         ("catalog-no-match", "/courses/?q=no-such-course"),
         ("course", "/courses/{slug}/"),
+        ("seller-page", "/sellers/{seller}/"),
+        ("unconnected-seller-page", "/sellers/{seller2}/"),
         ("login", "/accounts/login/"),
         ("signup", "/accounts/signup/"),
         ("password-reset", "/accounts/password/reset/"),
@@ -100,7 +103,12 @@ def demo(db):
     )
     RefundFactory(order=order, amount=500, status="succeeded")
     RefundFactory(order=order, amount=300, status="pending")
-    return {"slug": course.slug, "order": order.pk}
+    return {
+        "slug": course.slug,
+        "order": order.pk,
+        "seller": course.seller_id,
+        "seller2": User.objects.get(email="seller2@example.com").pk,
+    }
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0001_initial"),
-        ("checkout", "0009_order_email_kind_longer"),
+        ("checkout", "0010_order_disputes_reversal_retries"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

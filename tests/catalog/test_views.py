@@ -270,3 +270,26 @@ def test_a_seller_without_courses_gets_one_next_step_not_an_empty_table(client, 
 
     assert "Create your first course" in html
     assert "<table" not in html
+
+
+@pytest.mark.django_db
+def test_the_outline_a_seller_writes_is_listed_on_the_course_page(client, seller):
+    client.force_login(seller)
+    client.post("/courses/new/", course_form_data(outline="Event loops\n\n  Tasks and timeouts \n"))
+    course = Course.objects.get(title="Async Python")
+
+    html = client.get(course.get_absolute_url()).content.decode()
+
+    assert course.outline_items == ["Event loops", "Tasks and timeouts"]
+    assert "<h2>What you will learn</h2>" in html
+    assert "<li>Event loops</li><li>Tasks and timeouts</li>" in html
+
+
+@pytest.mark.django_db
+def test_a_course_without_an_outline_shows_no_empty_list(client, seller):
+    client.force_login(seller)
+    client.post("/courses/new/", course_form_data())
+
+    html = client.get(Course.objects.get(title="Async Python").get_absolute_url()).content.decode()
+
+    assert "What you will learn" not in html

@@ -35,6 +35,8 @@ DEMO_OUTLINES = {
     "Log-in, sign-up and permissions\nTests that catch real bugs\nA production deploy",
     "Payments with Stripe Connect": "Connecting sellers' accounts\nDirect, destination and "
     "separate charges\nPlatform fees and refunds\nWebhooks you can trust",
+    "Writing Tests That Matter": "Tests that state behaviour\nFactories instead of fixtures\n"
+    "Browser tests that do not flake",
 }
 
 # (seller, title, price in minor units, currency, description)

@@ -398,3 +398,26 @@ def test_a_buyer_has_no_seller_page(client):
     CourseFactory()  # someone sells; the buyer does not
 
     assert _seller_page(client, buyer).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_outline_a_seller_writes_is_listed_on_the_course_page(client, seller):
+    client.force_login(seller)
+    client.post("/courses/new/", course_form_data(outline="Event loops\n\n  Tasks and timeouts \n"))
+    course = Course.objects.get(title="Async Python")
+
+    html = client.get(course.get_absolute_url()).content.decode()
+
+    assert course.outline_items == ["Event loops", "Tasks and timeouts"]
+    assert "<h2>What you will learn</h2>" in html
+    assert "<li>Event loops</li><li>Tasks and timeouts</li>" in html
+
+
+@pytest.mark.django_db
+def test_a_course_without_an_outline_shows_no_empty_list(client, seller):
+    client.force_login(seller)
+    client.post("/courses/new/", course_form_data())
+
+    html = client.get(Course.objects.get(title="Async Python").get_absolute_url()).content.decode()
+
+    assert "What you will learn" not in html

@@ -173,7 +173,7 @@ def test_buyer_total_spent_and_table_count_only_their_purchases(client, world, w
     client.force_login(getattr(world, who))
 
     page = client.get(reverse("dashboards:purchases"))
-    fragment = client.get(reverse("dashboards:purchases") + "?status=", **HX)
+    fragment = client.get(reverse("dashboards:purchases") + "?status=", follow=True, **HX)
 
     [total] = page.context["totals"]
     assert (total.currency, total.course_count, total.paid, total.refunded) == (

@@ -1,6 +1,7 @@
 """Membership figures on the sales and platform dashboards, the kind filter and the CSV."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -13,6 +14,11 @@ from tests.catalog.factories import CourseFactory
 from tests.dashboards.factories import SaleFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _cells(html: str) -> str:
+    """The page's table cells without their attributes and emphasis, to compare rows as text."""
+    return re.sub(r"</?strong>", "", re.sub(r"<(t[dh])\b[^>]*>", r"<\1>", html))
 
 
 def _membership(offer, *, interval="month", amount=1900, status="active", **fields):
@@ -70,17 +76,16 @@ def test_the_seller_sees_members_mrr_joined_and_left_per_currency(client, member
     seller, invoice, one_off = memberships
     client.force_login(seller)
 
-    page = client.get(reverse("dashboards:sales"), {"period": "30d"}).content.decode()
+    page = _cells(client.get(reverse("dashboards:sales"), {"period": "30d"}).content.decode())
 
     # USD: 3 live members; 19.00 + 19.00 + 190.00/12 (15.83) = 53.83 a month; 1 joined, 1 left.
     assert (
-        '<th scope="row">USD</th><td>3</td><td>$53.83</td><td>1</td><td>1</td>'
-        "<td>$19.00</td><td>$1.90</td>"
+        "<th>USD</th><td>3</td><td>$53.83</td><td>1</td><td>1</td><td>$19.00</td><td>$1.90</td>"
     ) in page
     # EUR: a past-due member still counts while Stripe retries.
-    assert '<th scope="row">EUR</th><td>1</td><td>€9.00</td><td>0</td><td>0</td>' in page
+    assert "<th>EUR</th><td>1</td><td>€9.00</td><td>0</td><td>0</td>" in page
     # The per-course table names the membership row.
-    assert '<th scope="row">Membership</th><td>1</td><td>$19.00</td>' in page
+    assert "<th>Membership</th><td>1</td><td>$19.00</td>" in page
 
 
 def test_the_sales_table_filters_one_off_and_membership_sales_and_the_csv_follows(
@@ -108,9 +113,9 @@ def test_the_sales_table_filters_one_off_and_membership_sales_and_the_csv_follow
 
 def test_the_platform_sees_membership_mrr_and_fees(client, memberships, staff_user):
     client.force_login(staff_user)
-    page = client.get(reverse("dashboards:platform"), {"period": "all"}).content.decode()
+    page = _cells(client.get(reverse("dashboards:platform"), {"period": "all"}).content.decode())
     # All sellers: 4 live USD members, 53.83 + 19.00 MRR; fees from the one invoice.
-    assert '<th scope="row">USD</th><td>4</td><td>$72.83</td>' in page
+    assert "<th>USD</th><td>4</td><td>$72.83</td>" in page
     assert "<td>$19.00</td><td>$1.90</td>" in page
 
 

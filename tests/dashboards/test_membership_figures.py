@@ -140,7 +140,8 @@ def test_total_spent_names_membership_payments_apart_from_courses(client):
     page = client.get(reverse("dashboards:purchases")).content.decode()
 
     spent = page.split('id="spent-heading"')[1].split("</section>")[0]
-    assert "<strong>$87.00</strong> on 1 course and 2 membership payments</li>" in spent
+    assert "<dt>In USD, on 1 course and 2 membership payments</dt>" in spent
+    assert '<dd class="kpi-value">$87.00</dd>' in spent
 
 
 def test_total_spent_on_a_membership_alone_mentions_no_course(client):
@@ -162,7 +163,8 @@ def test_total_spent_on_a_membership_alone_mentions_no_course(client):
     page = client.get(reverse("dashboards:purchases")).content.decode()
 
     spent = page.split('id="spent-heading"')[1].split("</section>")[0]
-    assert "<strong>€9.00</strong> on 1 membership payment</li>" in spent
+    assert "<dt>In EUR, on 1 membership payment</dt>" in spent
+    assert '<dd class="kpi-value">€9.00</dd>' in spent
     assert "course" not in spent
 
 

@@ -244,6 +244,22 @@ class Order(models.Model):
     # money, like a won one gives it back.
     DISPUTE_SETTLED_FOR_SELLER = frozenset({"won", "warning_closed", "prevented"})
 
+    # Stripe's dispute statuses in the words a seller reads on the sale page.
+    DISPUTE_STATUS_WORDS = {
+        "warning_needs_response": "Inquiry: the bank asks for evidence",
+        "warning_under_review": "Inquiry: the bank is reviewing the evidence",
+        "warning_closed": "Inquiry closed without a chargeback",
+        "needs_response": "Open: evidence is needed",
+        "under_review": "Open: the bank is reviewing the evidence",
+        "won": "Won: the money came back",
+        "lost": "Lost: the buyer's bank kept the money",
+        "prevented": "Prevented before it became a chargeback",
+    }
+
+    @property
+    def dispute_status_words(self) -> str:
+        return self.DISPUTE_STATUS_WORDS.get(self.dispute_status, "In progress")
+
     def apply_dispute(self, *, dispute_id: str, status: str, withdrawn: int, fee: int) -> bool:
         """Follow a dispute as Stripe has it now; True when anything changed.
 

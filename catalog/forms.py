@@ -69,6 +69,12 @@ class CourseForm(CoursePriceForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Shown in the catalog and on the course page.",
     )
+    outline = forms.CharField(
+        label="What you will learn",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional: one topic per line. Shown as a list on the course page.",
+    )
     content = forms.CharField(
         label="Course content",
         required=False,
@@ -86,13 +92,14 @@ class CourseForm(CoursePriceForm):
     )
     is_published = forms.BooleanField(label="Published: visible in the catalog", required=False)
 
-    field_order = ["title", "description", "content", "price", "currency", "charge_type"]
+    field_order = ["title", "description", "outline", "content", "price", "currency", "charge_type"]
 
     @classmethod
     def initial_for(cls, course: Course) -> dict:
         return {
             "title": course.title,
             "description": course.description,
+            "outline": course.outline,
             "content": course.content,
             "price": from_minor_units(course.price_amount, course.currency),
             "currency": course.currency,
@@ -105,6 +112,7 @@ class CourseForm(CoursePriceForm):
         return {
             "title": data["title"],
             "description": data["description"],
+            "outline": data["outline"],
             "content": data["content"],
             "price_amount": data["price_amount"],
             "currency": data["currency"],

@@ -18,6 +18,9 @@ class Course(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField()
+    outline = models.TextField(
+        blank=True, help_text="What the course covers, one topic per line; shown on its page."
+    )
     content = models.TextField(
         blank=True, help_text="What buyers see once they own the course: lessons, links, notes."
     )
@@ -58,3 +61,8 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:course-detail", kwargs={"slug": self.slug})
+
+    @property
+    def outline_items(self) -> list[str]:
+        """The outline's topics: its non-blank lines, trimmed."""
+        return [line.strip() for line in self.outline.splitlines() if line.strip()]

@@ -5,11 +5,13 @@ from accounts.models import User
 from catalog.models import Course
 
 
-def course_list_published(*, search: str = "") -> QuerySet[Course]:
-    """Published courses; a search matches what the catalog shows: title, description and the
-    seller's display name. Never the seller's email address: a match on it would let anyone
-    guess an address one character at a time."""
+def course_list_published(*, search: str = "", seller: User | None = None) -> QuerySet[Course]:
+    """Published courses (of one seller, if given); a search matches what the catalog shows:
+    title, description and the seller's display name. Never the seller's email address: a match
+    on it would let anyone guess an address one character at a time."""
     courses = Course.objects.filter(is_published=True).select_related("seller")
+    if seller is not None:
+        courses = courses.filter(seller=seller)
     search = search.strip()
     if search:
         courses = courses.annotate(
@@ -38,6 +40,17 @@ def course_get_visible(*, slug: str, user: User) -> Course | None:
     return None
 
 
+def seller_get_visible(*, pk: int, user: User) -> User | None:
+    """A seller's public page exists once they publish a course, as their course pages do;
+    before that only the seller and staff see it, so nobody can probe who sells."""
+    seller = User.objects.filter(pk=pk, is_seller=True).first()
+    if seller is None:
+        return None
+    if user.is_staff or seller.pk == user.pk:
+        return seller
+    return seller if Course.objects.filter(seller=seller, is_published=True).exists() else None
+
+
 def course_get(*, slug: str) -> Course | None:
     return Course.objects.select_related("seller").filter(slug=slug).first()
 
@@ -49,9 +62,14 @@ def course_get_owned(*, slug: str, seller: User) -> Course | None:
 
 def course_sale_blocker(*, course: Course) -> str | None:
     """Why this course cannot be bought right now, in words for its seller; None when it can."""
-    if not course.seller.is_seller:
+    return seller_sale_blocker(seller=course.seller)
+
+
+def seller_sale_blocker(*, seller: User) -> str | None:
+    """Why nothing of this seller's can be bought right now, in words for them; None when it can."""
+    if not seller.is_seller:
         return "The seller no longer has selling rights."
-    stripe_account = getattr(course.seller, "stripe_account", None)
+    stripe_account = getattr(seller, "stripe_account", None)
     if stripe_account is None:
         return "Connect a Stripe account to start selling."
     if not stripe_account.is_connected:

@@ -24,6 +24,7 @@ def course_create(
     price_amount: int,
     currency: str,
     content: str = "",
+    outline: str = "",
     charge_type: str = Course.ChargeType.AUTOMATIC,
     is_published: bool = False,
 ) -> Course:
@@ -36,6 +37,7 @@ def course_create(
                     slug=_unique_slug(title),
                     description=description,
                     content=content,
+                    outline=outline,
                     price_amount=price_amount,
                     currency=currency,
                     charge_type=charge_type,
@@ -52,6 +54,7 @@ def course_update(*, course: Course, **fields) -> Course:
         "title",
         "description",
         "content",
+        "outline",
         "price_amount",
         "currency",
         "charge_type",

@@ -13,3 +13,6 @@ urlpatterns = [
     path("<slug:slug>/edit/", views.course_edit, name="course-edit"),
     path("<slug:slug>/content/", views.course_content, name="course-content"),
 ]
+
+# A seller's public page, under /sellers/ (see site_config/urls.py).
+seller_urls = ([path("<int:pk>/", views.seller_detail, name="detail")], "sellers")

@@ -20,9 +20,11 @@ from catalog.selectors import (
     course_list_for_seller,
     course_list_published,
     course_sale_blocker,
+    seller_get_visible,
+    seller_sale_blocker,
 )
 from catalog.services import course_create, course_update
-from checkout.membership_selectors import membership_box_for_course
+from checkout.membership_selectors import membership_box_for_course, membership_box_for_seller
 from checkout.selectors import course_access_allowed, course_buy_box
 from checkout.services.orders import order_fee_amount
 
@@ -91,6 +93,27 @@ def course_detail(request, slug: str):
             "sale_blocker": course_sale_blocker(course=course),
             "buy_box": course_buy_box(course=course, user=request.user),
             "membership_box": membership_box_for_course(course=course, user=request.user),
+        },
+    )
+
+
+@require_GET
+def seller_detail(request, pk: int):
+    """A seller's public page: their published courses and their membership."""
+    seller = seller_get_visible(pk=pk, user=request.user)
+    if seller is None:
+        raise Http404("No such seller.")
+    page = Paginator(course_list_published(seller=seller), COURSES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "catalog/seller_detail.html",
+        {
+            "seller": seller,
+            "page": page,
+            "sale_blocker": seller_sale_blocker(seller=seller),
+            "membership_box": membership_box_for_seller(seller=seller, user=request.user),
         },
     )
 

@@ -19,9 +19,15 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 RECEIPT = "receipt"
 SALE = "sale"
 DISPUTE = "dispute"
+# One notice per outcome of a dispute: "dispute-won", "dispute-lost", "dispute-warning_closed".
+DISPUTE_CLOSED_PREFIX = "dispute-"
 REFUND_PREFIX = "refund-"
 # One notice to the seller per failed refund (by Stripe's refund id).
 REFUND_FAILED_PREFIX = "refund-failed-"
+
+
+def dispute_closed_kind(status: str) -> str:
+    return f"{DISPUTE_CLOSED_PREFIX}{status}"
 
 
 CONTROL = ("Cc", "Zl", "Zp")  # control characters, line and paragraph separators
@@ -42,6 +48,9 @@ def _template_and_recipient(*, order: Order, kind: str) -> tuple[str, str, str]:
         return "sale", order.seller.email, f"You sold “{title}”"
     if kind == DISPUTE:
         return "dispute", order.seller.email, f"A payment for “{title}” is disputed"
+    if kind.startswith(DISPUTE_CLOSED_PREFIX):
+        outcome = "lost" if kind.endswith("lost") else "closed in your favour"
+        return "dispute_closed", order.seller.email, f"A dispute on “{title}” was {outcome}"
     if kind.startswith(REFUND_FAILED_PREFIX):
         return "refund_failed", order.seller.email, f"A refund for “{title}” failed"
     if kind.startswith(REFUND_PREFIX):

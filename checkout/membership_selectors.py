@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import StripeAccount, User
 from catalog.models import Course
-from catalog.selectors import course_sale_blocker
+from catalog.selectors import seller_sale_blocker
 from checkout.models import Membership, MembershipOffer, Order
 
 # Stripe statuses mapped onto ours; anything else (incomplete) is still waiting for payment.
@@ -50,14 +50,19 @@ def membership_grants_access(*, membership: Membership) -> bool:
     return Membership.objects.filter(membership_access_q(), pk=membership.pk).exists()
 
 
-def membership_unlocks_course(*, course: Course, user: User) -> bool:
-    if not user.is_authenticated or not course.is_published:
+def membership_is_member(*, user: User, seller_id: int) -> bool:
+    """Whether the user's membership with this seller opens their courses right now."""
+    if not user.is_authenticated:
         return False
     return (
-        Membership.objects.filter(buyer=user, seller_id=course.seller_id)
+        Membership.objects.filter(buyer=user, seller_id=seller_id)
         .filter(membership_access_q())
         .exists()
     )
+
+
+def membership_unlocks_course(*, course: Course, user: User) -> bool:
+    return course.is_published and membership_is_member(user=user, seller_id=course.seller_id)
 
 
 def membership_charge_type(*, seller: User) -> str:
@@ -71,9 +76,8 @@ def membership_charge_type(*, seller: User) -> str:
 
 
 def membership_sale_blocker(*, seller: User) -> str | None:
-    """Why the seller's membership cannot be bought now; the courses' rule, which only looks
-    at the seller (an unsaved course carries them)."""
-    return course_sale_blocker(course=Course(seller=seller))
+    """Why the seller's membership cannot be bought now: the courses' rule."""
+    return seller_sale_blocker(seller=seller)
 
 
 def membership_offer_for_seller(*, seller: User, currency: str = "") -> MembershipOffer | None:
@@ -118,6 +122,19 @@ def membership_box_for_course(*, course: Course, user: User) -> MembershipBox | 
         is_member=membership_unlocks_course(course=course, user=user),
         is_seller=user.is_authenticated and course.seller_id == user.pk,
         available=membership_sale_blocker(seller=course.seller) is None,
+    )
+
+
+def membership_box_for_seller(*, seller: User, user: User) -> MembershipBox | None:
+    """The seller's membership on their own page (the first currency offered), or None."""
+    offer = membership_offer_for_seller(seller=seller)
+    if offer is None:
+        return None
+    return MembershipBox(
+        offer=offer,
+        is_member=membership_is_member(user=user, seller_id=seller.pk),
+        is_seller=user.is_authenticated and seller.pk == user.pk,
+        available=membership_sale_blocker(seller=seller) is None,
     )
 
 

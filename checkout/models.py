@@ -16,6 +16,7 @@ class Order(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         REFUNDED = "refunded", "Refunded"
         DISPUTED = "disputed", "Disputed"
+        DISPUTE_LOST = "dispute_lost", "Dispute lost"
         FAILED = "failed", "Payment failed"
         CANCELLED = "cancelled", "Cancelled"
 
@@ -71,6 +72,17 @@ class Order(models.Model):
     )
     platform_net_amount = models.IntegerField(
         default=0, help_text="Platform fees kept less Stripe fees the platform bore."
+    )
+    # A dispute (chargeback) as Stripe reports it: the amount withdrawn and not reinstated, and
+    # Stripe's dispute fee, both from the dispute's balance transactions. They leave the balance
+    # of whoever owns the charge: the seller on direct charges, the platform otherwise.
+    dispute_id = models.CharField(max_length=255, blank=True)
+    dispute_status = models.CharField(max_length=32, blank=True)
+    dispute_amount = models.IntegerField(
+        default=0, help_text="Disputed amount withdrawn and not reinstated, in minor units."
+    )
+    dispute_fee_amount = models.IntegerField(
+        default=0, help_text="Stripe's dispute fee kept, in minor units."
     )
     stripe_account_id = models.CharField(
         max_length=255, help_text="The seller's connected account."
@@ -133,6 +145,15 @@ class Order(models.Model):
                 name="order_seller_membership_paid",
             ),
         ]
+        constraints = [
+            # A course sale or a membership invoice, never both or neither: the dashboards tell
+            # the two kinds apart by whichever of the two is set.
+            models.CheckConstraint(
+                condition=models.Q(course__isnull=False, membership__isnull=True)
+                | models.Q(course__isnull=True, membership__isnull=False),
+                name="order_course_or_membership",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.pk} — {self.course_id} for {self.buyer_id} ({self.status})"
@@ -175,14 +196,30 @@ class Order(models.Model):
     def platform_fee_kept_amount(self) -> int:
         return self.fee_amount - self.fee_returned_amount
 
+    @property
+    def dispute_loss_amount(self) -> int:
+        """What a dispute took: the amount withdrawn and not reinstated, plus Stripe's fee."""
+        return self.dispute_amount + self.dispute_fee_amount
+
+    @property
+    def seller_dispute_loss_amount(self) -> int:
+        """A dispute leaves the balance of whoever owns the charge, as Stripe's fee does."""
+        return self.dispute_loss_amount if self.stripe_fee_borne_by_seller else 0
+
+    @property
+    def platform_dispute_loss_amount(self) -> int:
+        return self.dispute_loss_amount - self.seller_dispute_loss_amount
+
     def money_recompute(self) -> None:
         """The one formula for the two nets, from the figures Stripe reported.
 
-        Seller net = gross − Stripe fee (direct charges only) − platform fee kept − refunds,
-        which is what reached the seller's balance: on a direct charge, the charge less Stripe's
-        fee, the application fee (plus what was refunded of it) and the refunds; otherwise the
-        transfer less the application fee (plus refunds of it) and the transfer reversals.
-        Platform net = platform fee kept − Stripe fee (destination and separate charges).
+        Seller net = gross − Stripe fee (direct charges only) − platform fee kept − refunds
+        − dispute loss (direct charges only), which is what reached the seller's balance: on a
+        direct charge, the charge less Stripe's fee, the application fee (plus what was refunded
+        of it), the refunds and what a dispute withdrew; otherwise the transfer less the
+        application fee (plus refunds of it) and the transfer reversals.
+        Platform net = platform fee kept − Stripe fee − dispute loss (both for destination and
+        separate charges, which live on the platform).
         """
         if self.paid_at is None:
             self.seller_net_amount = self.platform_net_amount = 0
@@ -192,9 +229,72 @@ class Order(models.Model):
             - self.seller_stripe_fee_amount
             - self.platform_fee_kept_amount
             - self.refunded_amount
+            - self.seller_dispute_loss_amount
         )
         platform_stripe_fee = self.stripe_fee_amount - self.seller_stripe_fee_amount
-        self.platform_net_amount = self.platform_fee_kept_amount - platform_stripe_fee
+        self.platform_net_amount = (
+            self.platform_fee_kept_amount - platform_stripe_fee - self.platform_dispute_loss_amount
+        )
+
+    # Stripe's dispute statuses: still open, and closed for or against the seller.
+    DISPUTE_OPEN = frozenset(
+        {"warning_needs_response", "warning_under_review", "needs_response", "under_review"}
+    )
+    # An inquiry closed without a chargeback (`warning_closed`) or a prevented dispute moves no
+    # money, like a won one gives it back.
+    DISPUTE_SETTLED_FOR_SELLER = frozenset({"won", "warning_closed", "prevented"})
+
+    # Stripe's dispute statuses in the words a seller reads on the sale page.
+    DISPUTE_STATUS_WORDS = {
+        "warning_needs_response": "Inquiry: the bank asks for evidence",
+        "warning_under_review": "Inquiry: the bank is reviewing the evidence",
+        "warning_closed": "Inquiry closed without a chargeback",
+        "needs_response": "Open: evidence is needed",
+        "under_review": "Open: the bank is reviewing the evidence",
+        "won": "Won: the money came back",
+        "lost": "Lost: the buyer's bank kept the money",
+        "prevented": "Prevented before it became a chargeback",
+    }
+
+    @property
+    def dispute_status_words(self) -> str:
+        return self.DISPUTE_STATUS_WORDS.get(self.dispute_status, "In progress")
+
+    def apply_dispute(self, *, dispute_id: str, status: str, withdrawn: int, fee: int) -> bool:
+        """Follow a dispute as Stripe has it now; True when anything changed.
+
+        Open: the sale stops granting access. Won (or an inquiry closed): it is a sale again.
+        Lost: the buyer keeps the money back, and the sale says so. The figures are always the
+        dispute's balance transactions, so the nets equal what Stripe moved."""
+        before = (
+            self.status,
+            self.dispute_id,
+            self.dispute_status,
+            self.dispute_amount,
+            self.dispute_fee_amount,
+        )
+        self.dispute_id = dispute_id
+        self.dispute_status = status
+        self.dispute_amount = withdrawn
+        self.dispute_fee_amount = fee
+        if status in self.DISPUTE_OPEN and self.status in ACCESS_STATUSES:
+            self.status = self.Status.DISPUTED
+        elif status in self.DISPUTE_SETTLED_FOR_SELLER and self.status == self.Status.DISPUTED:
+            self.status = (
+                self.Status.PARTIALLY_REFUNDED if self.refunded_amount else self.Status.PAID
+            )
+        elif status == "lost" and (
+            self.status in ACCESS_STATUSES or self.status == self.Status.DISPUTED
+        ):
+            self.status = self.Status.DISPUTE_LOST
+        self.money_recompute()
+        return before != (
+            self.status,
+            self.dispute_id,
+            self.dispute_status,
+            self.dispute_amount,
+            self.dispute_fee_amount,
+        )
 
     def apply_transfer_reversed_total(self, *, reversed_total: int) -> bool:
         """Follow how much of the seller's transfer Stripe reversed; True when it changed."""
@@ -316,6 +416,9 @@ class SaleTotal(models.Model):
     fees_returned = models.BigIntegerField(default=0)
     seller_net = models.BigIntegerField(default=0)
     platform_net = models.BigIntegerField(default=0)
+    # What disputes took (amount withdrawn and not reinstated, plus Stripe's fee), by who bore it.
+    seller_disputes = models.BigIntegerField(default=0)
+    platform_disputes = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -347,6 +450,9 @@ class Refund(models.Model):
     # Separate charges: the seller's share of the refund, taken back from their transfer.
     transfer_reversal_id = models.CharField(max_length=255, blank=True)
     transfer_reversal_amount = models.PositiveIntegerField(default=0)
+    # Failed attempts at the reversal (the seller's balance was short); each retry by
+    # `reconcile_orders` uses a new idempotency key, since Stripe replays a failed answer.
+    transfer_reversal_attempts = models.PositiveIntegerField(default=0)
     failure_message = models.CharField(max_length=500, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connections, router
-from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, When
+from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import StripeAccount, User
@@ -239,6 +239,35 @@ def fee_returned_sql():
         default=F("fee_refunded_amount") + F("refunded_amount") - F("transfer_reversed_amount"),
         output_field=BigIntegerField(),
     )
+
+
+def seller_dispute_loss_sql():
+    """`Order.seller_dispute_loss_amount` in SQL: a dispute on a direct charge is the seller's."""
+    return Case(
+        When(
+            charge_type=Order.ChargeType.DIRECT,
+            then=F("dispute_amount") + F("dispute_fee_amount"),
+        ),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
+
+
+def platform_dispute_loss_sql():
+    """`Order.platform_dispute_loss_amount` in SQL: other charges live on the platform."""
+    return Case(
+        When(charge_type=Order.ChargeType.DIRECT, then=Value(0)),
+        default=F("dispute_amount") + F("dispute_fee_amount"),
+        output_field=BigIntegerField(),
+    )
+
+
+# Order properties that sums over orders compute in SQL, by property name.
+ORDER_FIGURES_SQL = {
+    "fee_returned_amount": fee_returned_sql,
+    "seller_dispute_loss_amount": seller_dispute_loss_sql,
+    "platform_dispute_loss_amount": platform_dispute_loss_sql,
+}
 
 
 def webhook_event_processed(*, event_id: str) -> bool:

@@ -399,15 +399,84 @@ def refund_create(
     )
 
 
-def transfer_reversal_create(*, refund_id: int, transfer_id: str, amount: int) -> TransferResult:
+def transfer_reversal_create(
+    *, refund_id: int, transfer_id: str, amount: int, attempt: int = 0
+) -> TransferResult:
+    """Take the seller's share of a refund back. Stripe saves a refused answer (the seller's
+    balance was short) under its idempotency key, so each later attempt needs its own key;
+    `transfer_reversal_find` first makes sure an earlier attempt did not go through."""
+    key = f"refund-{refund_id}-reversal" + (f"-{attempt}" if attempt else "")
     reversal = _call(
         "transfer reversal create",
         stripe_client().v1.transfers.reversals.create,
         transfer_id,
         params={"amount": amount, "metadata": {"refund_id": str(refund_id)}},
-        options=_options(idempotency_key=f"refund-{refund_id}-reversal"),
+        options=_options(idempotency_key=key),
     )
     return TransferResult(id=reversal["id"], amount=reversal.get("amount") or amount)
+
+
+def transfer_reversal_find(*, refund_id: int, transfer_id: str) -> TransferResult | None:
+    """The reversal made for one of our refunds, if any attempt at it went through."""
+    reversals = _call(
+        "transfer reversal list",
+        stripe_client().v1.transfers.reversals.list,
+        transfer_id,
+        params={"limit": 100},
+    )
+    for reversal in reversals.get("data") or []:
+        if (reversal.get("metadata") or {}).get("refund_id") == str(refund_id):
+            return TransferResult(id=reversal["id"], amount=reversal.get("amount") or 0)
+    return None
+
+
+@dataclass(frozen=True)
+class DisputeState:
+    """A dispute as Stripe has it now, with what its balance transactions moved."""
+
+    id: str
+    charge_id: str
+    status: str  # warning_needs_response, needs_response, under_review, won, lost, ...
+    amount: int
+    # The amount withdrawn less what was reinstated, and Stripe's dispute fee less any returned.
+    withdrawn: int
+    fee: int
+
+
+def _dispute_state(dispute: dict) -> DisputeState:
+    transactions = [
+        txn for txn in dispute.get("balance_transactions") or [] if isinstance(txn, dict)
+    ]
+    return DisputeState(
+        id=dispute["id"],
+        charge_id=_id_of(dispute.get("charge")),
+        status=dispute.get("status") or "",
+        amount=dispute.get("amount") or 0,
+        withdrawn=-sum(txn.get("amount") or 0 for txn in transactions),
+        fee=sum(txn.get("fee") or 0 for txn in transactions),
+    )
+
+
+def dispute_retrieve(*, dispute_id: str, stripe_account_id: str = "") -> DisputeState:
+    """A dispute lives with its charge: on the seller's account for direct charges."""
+    dispute = _call(
+        "dispute retrieve",
+        stripe_client().v1.disputes.retrieve,
+        dispute_id,
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    return _dispute_state(dispute)
+
+
+def dispute_for_charge(*, charge_id: str, stripe_account_id: str = "") -> DisputeState | None:
+    disputes = _call(
+        "dispute list",
+        stripe_client().v1.disputes.list,
+        params={"charge": charge_id, "limit": 1},
+        options=_options(stripe_account_id=stripe_account_id),
+    )
+    found = disputes.get("data") or []
+    return _dispute_state(found[0]) if found else None
 
 
 # === Memberships ============================================================================
@@ -899,3 +968,49 @@ def transfer_reversed_total(*, transfer_id: str) -> int:
     """How much of a transfer to a seller has been reversed (separate charges' refunds)."""
     transfer = _call("transfer retrieve", stripe_client().v1.transfers.retrieve, transfer_id)
     return transfer.get("amount_reversed") or 0
+
+
+@dataclass(frozen=True)
+class AccountMoney:
+    """What a connected account received in one currency, as Stripe holds it: its balance
+    (available and pending) plus what its payouts took to the bank (failed ones came back)."""
+
+    currency: str
+    balance: int
+    paid_out: int
+
+    @property
+    def received(self) -> int:
+        return self.balance + self.paid_out
+
+
+# A payout in these states took its money out of the balance for good.
+PAYOUT_GONE = ("pending", "in_transit", "paid")
+
+
+def account_money_retrieve(*, stripe_account_id: str) -> dict[str, AccountMoney]:
+    """A connected account's balance and every payout's amount, per currency."""
+    client = stripe_client()
+    options = _options(stripe_account_id=stripe_account_id)
+    balance = _call("balance retrieve", client.v1.balance.retrieve, options=options)
+    held: dict[str, int] = {}
+    for entry in [*(balance.get("available") or []), *(balance.get("pending") or [])]:
+        held[entry["currency"]] = held.get(entry["currency"], 0) + (entry.get("amount") or 0)
+    paid_out: dict[str, int] = {}
+    params: dict = {"limit": 100}
+    while True:
+        page = _call("payout list", client.v1.payouts.list, params=params, options=options)
+        payouts = page.get("data") or []
+        for payout in payouts:
+            if payout.get("status") in PAYOUT_GONE:
+                currency = payout.get("currency") or ""
+                paid_out[currency] = paid_out.get(currency, 0) + (payout.get("amount") or 0)
+        if not page.get("has_more") or not payouts:
+            break
+        params = {"limit": 100, "starting_after": payouts[-1]["id"]}
+    return {
+        currency: AccountMoney(
+            currency=currency, balance=held.get(currency, 0), paid_out=paid_out.get(currency, 0)
+        )
+        for currency in sorted(held.keys() | paid_out.keys())
+    }

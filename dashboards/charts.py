@@ -11,8 +11,10 @@ from dashboards.selectors.seller import RevenueSeries
 
 WIDTH = 600
 HEIGHT = 200
-TOP = 12
-BOTTOM = 24  # room for the first and last date under the bars
+# The plot is stretched to the page's width, so its labels are HTML text around it, never SVG
+# text that would shrink on a phone; the SVG holds only bars.
+TOP = 4
+BOTTOM = 0
 GAP_RATIO = 0.2
 
 
@@ -37,6 +39,9 @@ class BarChart:
     max_label: str
     title: str
     description: str
+    # When every sale of the period fell in one bar, a sentence says so instead of a chart
+    # that is one bar at the edge of an empty plot.
+    only_bucket: str = ""
 
 
 def _day_label(series: RevenueSeries, day) -> str:
@@ -77,6 +82,14 @@ def revenue_bar_chart(*, series: RevenueSeries) -> BarChart:
             f"; best {unit} {_day_label(series, best.day)} with "
             f"{format_money(best.gross, series.currency)}"
         )
+    busy = [point for point in points if point.count]
+    only_bucket = ""
+    if len(busy) == 1:
+        only = busy[0]
+        only_bucket = (
+            f"All {format_money(only.gross, series.currency)} of this period came on "
+            f"{_day_label(series, only.day)} ({only.count} sale{'' if only.count == 1 else 's'})."
+        )
     return BarChart(
         currency=series.currency,
         width=WIDTH,
@@ -88,4 +101,5 @@ def revenue_bar_chart(*, series: RevenueSeries) -> BarChart:
         max_label=format_money(highest, series.currency),
         title=f"Gross sales per {unit} ({series.currency.upper()})",
         description=description + ".",
+        only_bucket=only_bucket,
     )

@@ -26,6 +26,8 @@ CSV_HEADER = [
     "platform_fee",
     "platform_fee_returned",
     "refunded",
+    "dispute_withdrawn",
+    "dispute_fee",
     "net",
     "payment_intent_id",
     "charge_id",
@@ -78,6 +80,8 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
             "fee_amount",
             "fee_returned",
             "refunded_amount",
+            "dispute_amount",
+            "dispute_fee_amount",
             "seller_net_amount",
             "payment_intent_id",
             "charge_id",
@@ -99,6 +103,8 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
         fee,
         fee_returned,
         refunded,
+        dispute_withdrawn,
+        dispute_fee,
         net,
         *stripe_ids,
     ) in rows:
@@ -116,8 +122,11 @@ def sale_csv_lines(*, sales: QuerySet[Order], zone: ZoneInfo) -> Iterator[str]:
             _money(fee, currency),
             _money(fee_returned, currency),
             _money(refunded, currency),
+            _money(dispute_withdrawn, currency),
+            _money(dispute_fee, currency),
             # Net = amount − stripe_fee (when the seller paid it) − (platform_fee −
-            # platform_fee_returned) − refunded: what reached the seller's balance.
+            # platform_fee_returned) − refunded − the dispute's withdrawal and fee (when the
+            # seller owns the charge, as for stripe_fee): what reached the seller's balance.
             _money(net, currency),
             *stripe_ids,
         ]

@@ -1,12 +1,19 @@
 import datetime as dt
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -92,6 +99,23 @@ def staff_required(view):
     return wrapper
 
 
+def without_empty_params(view):
+    """A GET form sends every field, filled or not (`?q=&status=&kind=`); answer such a URL with
+    a redirect to the same page without the empty ones, so the address bar, history and shared
+    links carry only the filters in use. htmx follows the redirect and pushes the short URL."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "GET" and "" in (v for _, vs in request.GET.lists() for v in vs):
+            kept = [(key, v) for key, values in request.GET.lists() for v in values if v != ""]
+            return HttpResponseRedirect(
+                f"{request.path}?{urlencode(kept)}" if kept else request.path
+            )
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _wants_fragment(request) -> bool:
     # A history restore after a cache miss replaces the whole body, so it needs the full page.
     return bool(request.htmx) and not request.htmx.history_restore_request
@@ -155,6 +179,7 @@ def _sales_table_context(request) -> dict:
 
 @seller_required
 @require_GET
+@without_empty_params
 def sales(request):
     context = _sales_table_context(request)
     zone = context["zone"]
@@ -164,6 +189,7 @@ def sales(request):
     now = timezone.now()
     period_form = PeriodForm(request.GET)
     period = period_form.period_for(zone=zone, now=now)
+    latest = sale_latest_paid_at_for_seller(seller=seller)
     series = sale_revenue_series_for_seller(
         seller=seller, period=period, today=now.astimezone(zone).date()
     )
@@ -174,7 +200,8 @@ def sales(request):
         charts=[(revenue_bar_chart(series=one), one) for one in series],
         course_totals=sale_totals_by_course_for_seller(seller=seller, period=period),
         membership_figures=membership_figures_for_seller(seller=seller, period=period),
-        since=_micros(sale_latest_paid_at_for_seller(seller=seller)),
+        has_sales=latest is not None,
+        since=_micros(latest),
         poll_seconds=settings.DASHBOARD_POLL_SECONDS,
     )
     return _render(request, "dashboards/sales.html", context, zone=zone)
@@ -234,6 +261,7 @@ def sale_detail(request, pk: int):
 
 @login_required_htmx
 @require_GET
+@without_empty_params
 def purchases(request):
     buyer = request.user
     zone = zone_for(buyer.time_zone)
@@ -269,6 +297,7 @@ def purchase_receipt(request, pk: int):
 
 @staff_required
 @require_GET
+@without_empty_params
 def platform(request):
     zone = zone_for(request.user.time_zone)
     period_form = PeriodForm(request.GET)

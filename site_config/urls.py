@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from catalog import views as catalog_views
+from catalog.urls import seller_urls
 from site_config import views as site_views
 
 # The admin's own login form has no throttle: send it to the site's login, which counts failed
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("courses/", include("catalog.urls")),
+    path("sellers/", include(seller_urls)),
     path("checkout/", include("checkout.urls")),
     path("dashboard/", include("dashboards.urls")),
 ]

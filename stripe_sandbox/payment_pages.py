@@ -36,6 +36,8 @@ from .resources.checkout import (
     session_pay_bank_debit,
     session_settle_bank_debit,
 )
+from .resources.disputes import charge_dispute_open, dispute_close_object
+from .resources.payouts import time_passes
 from .resources.subscriptions import subscription_advance
 from .routers import SANDBOX_DATABASE
 
@@ -188,13 +190,17 @@ def _render(
 
 @require_POST
 def subscription_advance_view(request: HttpRequest, subscription_id: str) -> HttpResponse:
-    """The inspector's "Advance to next period": renew (or end) the subscription now."""
+    """The inspector's "Advance to next period": renew (or end) the subscription now. The
+    sandbox's time moves to the end of the period it leaves, so funds and automatic payouts due
+    by then follow (`payouts.time_passes`)."""
     subscription = store.find_object("subscription", subscription_id, account=None)
     if subscription is None:
         raise Http404("No such subscription.")
     try:
         with transaction.atomic(using=SANDBOX_DATABASE):
+            period_end = subscription.data["items"]["data"][0]["current_period_end"]
             subscription_advance(subscription)
+            time_passes(now=period_end)
     except StripeError as error:
         return HttpResponseBadRequest(error.message)
     return redirect(f"{reverse('stripe_sandbox:inspector')}#payments-subscriptions")
@@ -212,3 +218,31 @@ def bank_debit_settle_view(request: HttpRequest, session_id: str) -> HttpRespons
     except StripeError as error:
         return HttpResponseBadRequest(error.message)
     return redirect(f"{reverse('stripe_sandbox:inspector')}#payments-sessions")
+
+
+@require_POST
+def charge_dispute_view(request: HttpRequest, charge_id: str) -> HttpResponse:
+    """The inspector's "Open a dispute": the buyer's bank disputes the charge now."""
+    charge = store.find_object("charge", charge_id, account=None)
+    if charge is None:
+        raise Http404("No such charge.")
+    try:
+        with transaction.atomic(using=SANDBOX_DATABASE):
+            charge_dispute_open(charge)
+    except StripeError as error:
+        return HttpResponseBadRequest(error.message)
+    return redirect(f"{reverse('stripe_sandbox:inspector')}#payments-charges")
+
+
+@require_POST
+def dispute_close_view(request: HttpRequest, dispute_id: str) -> HttpResponse:
+    """The inspector's "Won" / "Lost": the bank decides the dispute now."""
+    dispute = store.find_object("dispute", dispute_id, account=None)
+    if dispute is None:
+        raise Http404("No such dispute.")
+    try:
+        with transaction.atomic(using=SANDBOX_DATABASE):
+            dispute_close_object(dispute, won=request.POST.get("outcome") == "won")
+    except StripeError as error:
+        return HttpResponseBadRequest(error.message)
+    return redirect(f"{reverse('stripe_sandbox:inspector')}#payments-charges")

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import money, store
+from .models import SandboxObject
+from .resources.disputes import OPEN_STATUSES
 
 SHOWN = 50
 
@@ -92,9 +94,29 @@ def payment_rows() -> list[dict[str, Any]]:
                     money.format_amount(refund["amount"], currency)
                     for refund in charge["refunds"]["data"]
                 ],
+                "dispute": _dispute_row(row),
+                "can_dispute": charge["status"] == "succeeded"
+                and not charge.get("disputed")
+                and not charge["refunded"],
             }
         )
     return rows
+
+
+def _dispute_row(charge: SandboxObject) -> dict[str, Any] | None:
+    dispute = (
+        store.objects()
+        .filter(object_type="dispute", account=charge.account, data__charge=charge.id)
+        .first()
+    )
+    if dispute is None:
+        return None
+    return {
+        "id": dispute.id,
+        "status": dispute.data["status"],
+        "amount": money.format_amount(dispute.data["amount"], dispute.data["currency"]),
+        "open": dispute.data["status"] in OPEN_STATUSES,
+    }
 
 
 def subscription_rows() -> list[dict[str, Any]]:

@@ -50,6 +50,16 @@ urlpatterns = [
         name="subscription-advance",
     ),
     path(
+        "charges/<str:charge_id>/dispute/",
+        sandbox_only(payment_pages.charge_dispute_view),
+        name="charge-dispute",
+    ),
+    path(
+        "disputes/<str:dispute_id>/close/",
+        sandbox_only(payment_pages.dispute_close_view),
+        name="dispute-close",
+    ),
+    path(
         "pay/<str:session_id>/bank-debit/",
         sandbox_only(payment_pages.bank_debit_settle_view),
         name="bank-debit-settle",

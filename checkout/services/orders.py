@@ -23,6 +23,7 @@ from checkout.claims import row_claim
 from checkout.models import ACCESS_STATUSES, Order, StripeCustomer
 from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.notices import order_email_later, order_refund_email_kind
+from checkout.services.refunds import refund_reversals_retry
 from checkout.services.sale_totals import sale_contribution, sale_totals_apply
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 
@@ -246,7 +247,8 @@ def order_attach_session(
 
 
 def orders_reconcile() -> dict[str, int]:
-    """Re-read every open session (and untransferred separate charge) from Stripe and settle it.
+    """Re-read every open session (and untransferred separate charge) from Stripe and settle it,
+    then retry the refunds' transfer reversals that failed.
 
     Returns counts by outcome; an order Stripe cannot be asked about now is left for next time.
     """
@@ -264,4 +266,5 @@ def orders_reconcile() -> dict[str, int]:
             counts["cancelled"] += 1
         else:
             counts["paid"] += 1
+    counts.update(refund_reversals_retry())
     return counts

@@ -3,6 +3,7 @@
 Stripe is never called inside a database transaction (see `checkout.services.orders`).
 """
 
+import logging
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -10,11 +11,13 @@ from django.db.models import Sum
 
 from accounts.models import User
 from checkout import emails, selectors, stripe_payments
-from checkout.models import ACCESS_STATUSES, Order, Refund
+from checkout.models import Order, Refund
 from checkout.services.errors import CheckoutError, EventNotReady
 from checkout.services.notices import order_email_later, order_refund_email_kind
 from checkout.services.sale_totals import sale_contribution, sale_totals_apply
 from site_config.stripe_client import StripeGatewayError
+
+logger = logging.getLogger(__name__)
 
 
 def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:
@@ -68,20 +71,69 @@ def order_refund(*, order_id: int, amount: int, requested_by: User) -> Refund:
     refund.save(update_fields=["stripe_refund_id", "status"])
 
     if reversal_amount:
-        try:
-            reversal = stripe_payments.transfer_reversal_create(
-                refund_id=refund.pk, transfer_id=order.transfer_id, amount=reversal_amount
-            )
-        except StripeGatewayError as error:
-            refund.failure_message = (
-                f"Refunded, but taking the seller's share back failed: {error.user_message}"
-            )
-            refund.save(update_fields=["failure_message"])
-            raise
-        refund.transfer_reversal_id = reversal.id
-        refund.save(update_fields=["transfer_reversal_id"])
-        _order_follow_reversals(order_id=order.pk)
+        refund = _refund_reverse_transfer(refund=refund, transfer_id=order.transfer_id)
+        if not refund.transfer_reversal_id:
+            raise StripeGatewayError(refund.failure_message)
     return refund
+
+
+# Shown on the sale until a retry by `reconcile_orders` takes the seller's share back.
+REVERSAL_FAILED = "Refunded, but taking the seller's share back failed: {reason} It is retried."
+
+
+def _refund_reverse_transfer(*, refund: Refund, transfer_id: str) -> Refund:
+    """Take the seller's share of a separate charge's refund back from their transfer; on
+    failure the refund says why (and `refund_reversals_retry` tries again later)."""
+    try:
+        found = None
+        if refund.transfer_reversal_attempts:
+            # An earlier attempt may have gone through though its answer was lost.
+            found = stripe_payments.transfer_reversal_find(
+                refund_id=refund.pk, transfer_id=transfer_id
+            )
+        reversal = found or stripe_payments.transfer_reversal_create(
+            refund_id=refund.pk,
+            transfer_id=transfer_id,
+            amount=refund.transfer_reversal_amount,
+            attempt=refund.transfer_reversal_attempts,
+        )
+    except StripeGatewayError as error:
+        refund.transfer_reversal_attempts += 1
+        refund.failure_message = REVERSAL_FAILED.format(reason=error.user_message)
+        refund.save(update_fields=["transfer_reversal_attempts", "failure_message"])
+        return refund
+    refund.transfer_reversal_id = reversal.id
+    if refund.failure_message.startswith(REVERSAL_FAILED[:40]):
+        refund.failure_message = ""
+    refund.save(update_fields=["transfer_reversal_id", "failure_message"])
+    _order_follow_reversals(order_id=refund.order_id)
+    return refund
+
+
+def refunds_awaiting_reversal():
+    """Separate charges' refunds that went through at Stripe while taking the seller's share
+    back did not."""
+    return (
+        Refund.objects.filter(
+            order__charge_type=Order.ChargeType.SEPARATE,
+            transfer_reversal_amount__gt=0,
+            transfer_reversal_id="",
+            stripe_refund_id__isnull=False,
+        )
+        .exclude(status__in=Refund.VOID_STATUSES)
+        .select_related("order")
+        .order_by("created_at", "id")
+    )
+
+
+def refund_reversals_retry() -> dict[str, int]:
+    """Retry every transfer reversal that failed; counts of those that now went through and of
+    those still failing (shown on the sale until a retry succeeds)."""
+    counts = {"reversed": 0, "still_failing": 0}
+    for refund in refunds_awaiting_reversal():
+        refund = _refund_reverse_transfer(refund=refund, transfer_id=refund.order.transfer_id)
+        counts["reversed" if refund.transfer_reversal_id else "still_failing"] += 1
+    return counts
 
 
 def _order_follow_reversals(*, order_id: int) -> None:
@@ -203,13 +255,44 @@ def _failure_words(reason: str) -> str:
     return "The refund failed: " + REFUND_FAILURE_WORDS.get(reason, REFUND_FAILURE_WORDS["unknown"])
 
 
-def order_mark_disputed(*, charge_id: str) -> Order:
+def order_apply_dispute(*, dispute_id: str, stripe_account_id: str = "") -> Order | None:
+    """Follow a dispute as Stripe has it now (re-read, so its events may come in any order):
+    status, what it withdrew and reinstated, and Stripe's dispute fee; the seller hears of it
+    opening and of its outcome once each.
+
+    `stripe_account_id` is the account the event came from: a direct charge's dispute is the
+    seller's (Connect endpoint), the others' the platform's. An event from the wrong side, or
+    about a charge that is no marketplace sale, changes nothing (None)."""
+    dispute = stripe_payments.dispute_retrieve(
+        dispute_id=dispute_id, stripe_account_id=stripe_account_id
+    )
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(charge_id=charge_id).first()
+        order = Order.objects.select_for_update().filter(charge_id=dispute.charge_id).first()
         if order is None:
-            raise EventNotReady(f"No order has charge {charge_id} yet.")
-        if order.status in ACCESS_STATUSES:
-            order.status = Order.Status.DISPUTED
-            order.save(update_fields=["status", "updated_at"])
+            charge = stripe_payments.charge_retrieve(
+                charge_id=dispute.charge_id, stripe_account_id=stripe_account_id
+            )
+            if charge.order_id is None:
+                logger.info("Dispute %s ignored: not a marketplace sale.", dispute.id)
+                return None
+            raise EventNotReady(f"No order has charge {dispute.charge_id} yet.")
+        owner = order.stripe_account_id if order.stripe_fee_borne_by_seller else ""
+        if stripe_account_id != owner:
+            logger.warning("Dispute %s ignored: reported by %r.", dispute.id, stripe_account_id)
+            return None
+        was_disputed = order.status == Order.Status.DISPUTED
+        before = sale_contribution(order=order)
+        if not order.apply_dispute(
+            dispute_id=dispute.id,
+            status=dispute.status,
+            withdrawn=dispute.withdrawn,
+            fee=dispute.fee,
+        ):
+            return order
+        order.save()
+        sale_totals_apply(before=before, after=sale_contribution(order=order))
+        if order.status == Order.Status.DISPUTED and not was_disputed:
             order_email_later(order_id=order.pk, kind=emails.DISPUTE)
+        elif dispute.status not in Order.DISPUTE_OPEN:
+            order_email_later(order_id=order.pk, kind=emails.dispute_closed_kind(dispute.status))
         return order

@@ -4,7 +4,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Sum
 
 from checkout.models import Order, SaleTotal
-from checkout.selectors import fee_returned_sql
+from checkout.selectors import ORDER_FIGURES_SQL
 
 # Each running figure and the order column it sums; `count` counts the order once.
 SALE_TOTAL_SOURCES = {
@@ -15,13 +15,15 @@ SALE_TOTAL_SOURCES = {
     "fees_returned": "fee_returned_amount",
     "seller_net": "seller_net_amount",
     "platform_net": "platform_net_amount",
+    "seller_disputes": "seller_dispute_loss_amount",
+    "platform_disputes": "platform_dispute_loss_amount",
 }
 SALE_TOTAL_FIELDS = ("count", *SALE_TOTAL_SOURCES)
 
 # The all-time dashboards read `SaleTotal` instead of every order. Each service that changes an
 # order's money (payment, refunded total) applies the difference its change makes, inside the
 # transaction that holds the order's row lock, so a repeated event changes nothing twice. A
-# dispute changes the status only: a disputed sale stays a sale, with the same amounts.
+# disputed sale stays a sale; what the dispute took moves its nets (`Order.money_recompute`).
 
 SaleKey = tuple[int, int, str, str]
 SaleAmounts = tuple[int, ...]
@@ -118,7 +120,7 @@ def sale_totals_rebuild() -> dict[str, int]:
 def _order_sums():
     """Each sale total as the orders give it, in one aggregate query."""
     sums = {
-        name: Sum(fee_returned_sql() if source == "fee_returned_amount" else source)
+        name: Sum(ORDER_FIGURES_SQL[source]() if source in ORDER_FIGURES_SQL else source)
         for name, source in SALE_TOTAL_SOURCES.items()
     }
     return (

@@ -1,14 +1,12 @@
 """Stripe's webhook events: stored once, then handed to the service each type needs."""
 
-import logging
-
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts import services as account_services
-from checkout import membership_services, stripe_payments
-from checkout.models import Order, WebhookEvent
+from checkout import membership_services
+from checkout.models import WebhookEvent
 from checkout.selectors import webhook_event_processed
 from checkout.services.orders import (
     order_attach_session,
@@ -17,10 +15,8 @@ from checkout.services.orders import (
     order_mark_payment_failed,
 )
 from checkout.services.payouts import PAYOUT_EVENT_TYPES, payout_snapshot_mark_stale
-from checkout.services.refunds import order_apply_refunds, order_mark_disputed
+from checkout.services.refunds import order_apply_dispute, order_apply_refunds
 from checkout.stripe_webhooks import ParsedEvent
-
-logger = logging.getLogger(__name__)
 
 
 def webhook_event_receive(*, event: ParsedEvent, endpoint: str) -> WebhookEvent | None:
@@ -121,19 +117,10 @@ def _on_charge_refunded(record: WebhookEvent) -> None:
     order_apply_refunds(charge_id=_event_object(record)["id"], stripe_account_id=record.account)
 
 
-def _on_dispute_created(record: WebhookEvent) -> None:
-    charge = _event_object(record).get("charge")
-    charge_id = charge if isinstance(charge, str) else (charge or {}).get("id", "")
-    if not Order.objects.filter(charge_id=charge_id).exists():
-        # The Connect endpoint also hears of disputes on a Standard seller's own sales; only a
-        # charge that names one of our orders is worth Stripe's retries until it is recorded.
-        charge_state = stripe_payments.charge_retrieve(
-            charge_id=charge_id, stripe_account_id=record.account
-        )
-        if charge_state.order_id is None:
-            logger.info("Dispute on %s ignored: not a marketplace sale.", charge_id)
-            return
-    order_mark_disputed(charge_id=charge_id)
+def _on_dispute(record: WebhookEvent) -> None:
+    # Opened, updated, closed (won, lost, an inquiry closed), funds withdrawn or reinstated:
+    # the dispute is re-read, so each event just says "look again".
+    order_apply_dispute(dispute_id=_event_object(record)["id"], stripe_account_id=record.account)
 
 
 def _on_account_updated(record: WebhookEvent) -> None:
@@ -152,6 +139,14 @@ def _on_membership_invoice(record: WebhookEvent) -> None:
 def _on_membership_subscription(record: WebhookEvent) -> None:
     membership_services.membership_subscription_event(record=record)
 
+
+DISPUTE_EVENT_TYPES = (
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.funds_reinstated",
+)
 
 # Checkout Sessions that belong to memberships (subscribing; updating a card).
 MEMBERSHIP_SESSION_MODES = ("subscription", "setup")
@@ -176,7 +171,8 @@ WEBHOOK_HANDLERS = {
     "checkout.session.async_payment_failed": _on_session_async_failed,
     "checkout.session.expired": _on_session_expired,
     "charge.refunded": _on_charge_refunded,
-    "charge.dispute.created": _on_dispute_created,
+    # Disputes, on the endpoint of whoever owns the charge.
+    **dict.fromkeys(DISPUTE_EVENT_TYPES, _on_dispute),
     "account.updated": _on_account_updated,
     "account.application.deauthorized": _on_account_deauthorized,
     # Memberships (checkout/membership_services.py).

@@ -2,17 +2,24 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
 from checkout.models import Order
 from dashboards.selectors.common import NEWEST_FIRST, SaleFilters, paid_orders, sales_filtered, zero
 
+# A membership invoice is a sale with no course: counted as a payment, never as a course.
+MEMBERSHIP_PAYMENT = Q(membership__isnull=False)
+
 
 @dataclass(frozen=True)
 class SpendingTotal:
+    """What a buyer spent in one currency: on how many courses, and on how many membership
+    payments (each paid invoice of a subscription, renewals included)."""
+
     currency: str
-    count: int
+    course_count: int
+    membership_payment_count: int
     paid: int
     refunded: int
 
@@ -34,7 +41,10 @@ def purchase_totals_for_buyer(*, buyer: User) -> list[SpendingTotal]:
         .filter(buyer=buyer)
         .values("currency")
         .annotate(
-            count=Count("id"), paid=zero(Sum("amount")), refunded=zero(Sum("refunded_amount"))
+            course_count=Count("id", filter=~MEMBERSHIP_PAYMENT),
+            membership_payment_count=Count("id", filter=MEMBERSHIP_PAYMENT),
+            paid=zero(Sum("amount")),
+            refunded=zero(Sum("refunded_amount")),
         )
         .order_by("currency")
     )

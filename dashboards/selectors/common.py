@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from checkout.models import Order, SaleTotal
-from checkout.selectors import fee_returned_sql
+from checkout.selectors import (
+    fee_returned_sql,
+    platform_dispute_loss_sql,
+    seller_dispute_loss_sql,
+)
 from dashboards.periods import Period, local_midnight
 
 SALE_STATUS_CHOICES = [
@@ -20,6 +24,7 @@ SALE_STATUS_CHOICES = [
         Order.Status.PARTIALLY_REFUNDED,
         Order.Status.REFUNDED,
         Order.Status.DISPUTED,
+        Order.Status.DISPUTE_LOST,
     )
 ]
 
@@ -72,9 +77,16 @@ _FIGURES = {
     "fees_returned": (Sum("fees_returned"), Sum(fee_returned_sql())),
     "seller_net": (Sum("seller_net"), Sum("seller_net_amount")),
     "platform_net": (Sum("platform_net"), Sum("platform_net_amount")),
+    "seller_disputes": (Sum("seller_disputes"), Sum(seller_dispute_loss_sql())),
+    # What the platform kept from sales: its fees less those returned and the Stripe fees it
+    # bore, i.e. its net before disputes (`Order.money_recompute`).
+    "platform_kept": (
+        Sum(F("platform_net") + F("platform_disputes")),
+        Sum(F("platform_net_amount") + platform_dispute_loss_sql()),
+    ),
 }
-# The figures a seller's money is explained with: gross, fees, refunds and the net.
-MONEY_FIGURES = ("gross", "fees", "refunds", "fees_returned", "seller_net")
+# The figures a seller's money is explained with: gross, fees, refunds, disputes and the net.
+MONEY_FIGURES = ("gross", "fees", "refunds", "fees_returned", "seller_net", "seller_disputes")
 
 
 def sale_figures(
@@ -121,6 +133,8 @@ class MoneyFigures:
     refunds: int
     fees_returned: int = 0
     seller_net: int = 0
+    # What disputes on direct charges took from the seller (amount and Stripe's dispute fee).
+    seller_disputes: int = 0
 
     @property
     def platform_fees(self) -> int:
@@ -130,7 +144,9 @@ class MoneyFigures:
     @property
     def seller_stripe_fees(self) -> int:
         """Stripe's fees the seller bore (direct charges), the rest of the difference."""
-        return self.gross - self.refunds - self.platform_fees - self.seller_net
+        return (
+            self.gross - self.refunds - self.platform_fees - self.seller_disputes - self.seller_net
+        )
 
     @property
     def net(self) -> int:
@@ -195,6 +211,7 @@ def sale_kpis(*, period: Period, **scope) -> list[SalesKpis]:
             refunds=zero(Sum("refunded_amount", filter=now)),
             fees_returned=zero(Sum(fee_returned_sql(), filter=now)),
             seller_net=zero(Sum("seller_net_amount", filter=now)),
+            seller_disputes=zero(Sum(seller_dispute_loss_sql(), filter=now)),
             previous_count=Count("id", filter=before),
             previous_gross=zero(Sum("amount", filter=before)),
             previous_net=zero(Sum("seller_net_amount", filter=before)),
@@ -210,6 +227,7 @@ def sale_kpis(*, period: Period, **scope) -> list[SalesKpis]:
             refunds=row["refunds"],
             fees_returned=row["fees_returned"],
             seller_net=row["seller_net"],
+            seller_disputes=row["seller_disputes"],
             previous_count=row["previous_count"],
             previous_gross=row["previous_gross"],
             previous_net=row["previous_net"],
@@ -241,8 +259,15 @@ class SaleFilters:
 def sales_filtered(orders: QuerySet[Order], filters: SaleFilters) -> QuerySet[Order]:
     if filters.course_id:
         orders = orders.filter(course_id=filters.course_id)
-    if filters.kind:  # a membership invoice's sale is an order linked to its membership
-        orders = orders.filter(membership__isnull=filters.kind != SALE_KIND_MEMBERSHIP)
+    # A membership invoice's sale is linked to its membership, a one-off sale to its course (an
+    # order has exactly one of the two). Each kind is asked for by the column it has, not by the
+    # other one's absence: "membership IS NULL" sent SQLite through the membership index, one
+    # probe per one-off sale on the whole platform, while "course IS NOT NULL" is read from the
+    # seller's (seller, paid_at, …, course) index; membership sales have a partial index.
+    if filters.kind == SALE_KIND_MEMBERSHIP:
+        orders = orders.filter(membership__isnull=False)
+    elif filters.kind == SALE_KIND_ONE_OFF:
+        orders = orders.filter(course__isnull=False)
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.date_from:

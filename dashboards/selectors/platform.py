@@ -35,7 +35,8 @@ class FeeTotal:
     fees: int
     fees_returned: int = 0
     stripe_fees: int = 0
-    platform_net: int = 0
+    # The platform's fees kept less the Stripe fees it bore: its net before disputes.
+    platform_kept: int = 0
 
     @property
     def fees_kept(self) -> int:
@@ -44,7 +45,12 @@ class FeeTotal:
     @property
     def platform_stripe_fees(self) -> int:
         """Stripe's fees the platform bore (destination and separate charges)."""
-        return self.fees_kept - self.platform_net
+        return self.fees_kept - self.platform_kept
+
+    @property
+    def platform_net(self) -> int:
+        """The margin column: what the platform kept (disputes are counted apart)."""
+        return self.platform_kept
 
 
 def platform_fees_by_charge_type(*, period: Period) -> list[FeeTotal]:
@@ -53,7 +59,7 @@ def platform_fees_by_charge_type(*, period: Period) -> list[FeeTotal]:
     rows = sale_figures(
         period=period,
         group_by=("charge_type", "currency"),
-        figures=("fees", "fees_returned", "stripe_fees", "platform_net"),
+        figures=("fees", "fees_returned", "stripe_fees", "platform_kept"),
         order_by=("charge_type", "currency"),
     )
     return [
@@ -70,7 +76,9 @@ class SellerTotal:
     currency: str
     count: int
     gross: int
-    fees: int
+    # What the platform kept from the seller's sales: fees less those refunds returned, less
+    # the Stripe fees the platform bore (the platform's net before disputes).
+    platform_kept: int
 
 
 def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
@@ -78,7 +86,7 @@ def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
     rows = sale_figures(
         period=period,
         group_by=("seller_id", "seller__email", "seller__full_name", "currency"),
-        figures=("gross", "fees"),
+        figures=("gross", "platform_kept"),
         order_by=("-count", "seller__email", "currency"),
     )[:TOP_SELLERS_SHOWN]
     return [
@@ -89,7 +97,7 @@ def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
             currency=row["currency"],
             count=row["count"],
             gross=row["gross"],
-            fees=row["fees"],
+            platform_kept=row["platform_kept"],
         )
         for row in rows
     ]

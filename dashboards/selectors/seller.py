@@ -207,7 +207,8 @@ def sale_list_for_seller(*, seller: User, filters: SaleFilters) -> QuerySet[Orde
         # can use an index (PostgreSQL's pattern index on the email; the (seller, buyer, paid_at)
         # index on orders), where a substring makes the database test every buyer's email.
         sales = sales.filter(buyer__email__startswith=filters.search.lower())
-    sales = sales.select_related("course", "buyer").annotate(net=F("seller_net_amount"))
+    # The seller too: a membership sale's title is "<seller>'s membership".
+    sales = sales.select_related("course", "buyer", "seller").annotate(net=F("seller_net_amount"))
     return sales_sorted(sales, filters.sort)
 
 
@@ -224,7 +225,8 @@ def sale_list_new_for_seller(*, seller: User, since: dt.datetime | None) -> list
     sales = paid_orders().filter(seller=seller)
     if since is not None:
         sales = sales.filter(paid_at__gt=since)
-    return list(sales.select_related("course", "buyer").order_by(*NEWEST_FIRST)[:NEW_SALES_LIMIT])
+    sales = sales.select_related("course", "buyer", "seller")
+    return list(sales.order_by(*NEWEST_FIRST)[:NEW_SALES_LIMIT])
 
 
 def sale_get_visible(*, pk: int, user: User) -> Order | None:

@@ -5,7 +5,10 @@ A connected account's incoming money is `pending` until its `available_on` (the 
 sends `balance.available`. A payout run pays each currency's available balance to the default
 bank account: `payout.created`, then `payout.paid`, or `payout.failed` for Stripe's failing test
 account number (the money comes back with a `payout_failure` transaction). The inspector's
-buttons (and tests) make funds available now and run payouts; Stripe does both on a timer.
+buttons (and tests) make funds available now and run payouts; Stripe does both on a timer, which
+the sandbox runs whenever its time moves forward (`time_passes`: a test clock advancing, a
+subscription moved to its next period): due funds become available and each account whose
+schedule (daily, weekly, monthly; never manual) is due is paid out.
 https://docs.stripe.com/connect/payouts-connected-accounts
 """
 
@@ -19,6 +22,7 @@ from stripe_sandbox import money, store
 from stripe_sandbox.api import ApiRequest, router
 from stripe_sandbox.events import emit_event
 from stripe_sandbox.models import SandboxObject
+from stripe_sandbox.routers import SANDBOX_DATABASE
 
 # Stripe's failure codes and messages for its failing test bank accounts.
 FAILURE_MESSAGES = {
@@ -61,13 +65,19 @@ def _default_bank(account: SandboxObject, currency: str) -> dict[str, Any] | Non
     return banks[0] if banks else None
 
 
-def payouts_run(*, account: str) -> list[SandboxObject]:
+def _schedule(connected: SandboxObject) -> dict[str, Any]:
+    return ((connected.data.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
+
+
+def payouts_run(*, account: str, now: int | None = None) -> list[SandboxObject]:
     """Pay out every currency's available balance (automatic payouts), after settling."""
-    funds_settle(account=account)
+    now = store.now() if now is None else now
+    funds_settle(account=account, now=now)
     connected = store.get_object("account", account)
-    schedule = ((connected.data.get("settings") or {}).get("payouts") or {}).get("schedule") or {}
-    if schedule.get("interval") == "manual":
+    if _schedule(connected).get("interval") == "manual":
         return []
+    connected.internal["payouts_run_at"] = now
+    connected.save(using=SANDBOX_DATABASE)
     payouts = []
     for entry in money.balance_for(account)["available"]:
         if entry["amount"] > 0:
@@ -145,6 +155,26 @@ def _payout_create(connected: SandboxObject, *, amount: int, currency: str) -> S
             "payout.paid", payout.data, account=account, previous_attributes={"status": "pending"}
         )
     return payout
+
+
+# How often each automatic schedule pays out (weekly and monthly anchors are not modelled).
+INTERVAL_DAYS = {"daily": 1, "weekly": 7, "monthly": 30}
+
+
+def time_passes(*, now: int) -> list[SandboxObject]:
+    """What Stripe's timer does by `now` on every connected account: funds whose delay has
+    passed become available, and an account whose payout schedule is due is paid out."""
+    made = []
+    for account in connected_accounts_with_funds():
+        funds_settle(account=account, now=now)
+        connected = store.find_object("account", account)
+        if connected is None:
+            continue
+        days = INTERVAL_DAYS.get(_schedule(connected).get("interval") or "daily")
+        last = connected.internal.get("payouts_run_at")
+        if days is not None and (last is None or now - last >= days * money.DAY):
+            made.extend(payouts_run(account=account, now=now))
+    return made
 
 
 def connected_accounts_with_funds() -> list[str]:

@@ -42,6 +42,7 @@ from stripe_sandbox.resources.payments import (
     payment_intent_attempt,
     payment_intent_create_object,
 )
+from stripe_sandbox.resources.payouts import time_passes
 from stripe_sandbox.routers import SANDBOX_DATABASE
 
 # Days after a failed renewal attempt until the next one is announced (attempts 1, 2, 3).
@@ -815,7 +816,8 @@ def test_clock_list(request: ApiRequest) -> dict:
 
 @router.route("POST", "/v1/test_helpers/test_clocks/{clock}/advance", params=TestClockAdvanceParams)
 def test_clock_advance(request: ApiRequest) -> dict:
-    """Move the clock forward and run what became due: renewals and period-end cancellations.
+    """Move the clock forward and run what became due: renewals and period-end cancellations,
+    funds becoming available and automatic payouts (`payouts.time_passes`).
 
     Stripe advances asynchronously (`advancing`, then `ready`); the sandbox does the work
     within the request and answers `ready`.
@@ -836,6 +838,8 @@ def test_clock_advance(request: ApiRequest) -> dict:
             break
         for subscription in due:
             subscription_advance(subscription)
+    # Funds and payouts follow the sandbox's time too.
+    time_passes(now=frozen_time)
     clock.save(using=SANDBOX_DATABASE)
     emit_event("test_helpers.test_clock.ready", clock.data, account=request.account)
     return clock.data

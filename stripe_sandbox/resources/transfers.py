@@ -259,6 +259,26 @@ def transfer_list(request: ApiRequest) -> dict:
     return store.list_response(queryset, params, url="/v1/transfers")
 
 
+def _require_destination_funds(transfer: SandboxObject, amount: int) -> None:
+    """A reversal takes the money from the connected account's balance: if what is there
+    (available and pending, in the transfer's currency) is short, Stripe refuses it, e.g. once
+    the funds were paid out. https://docs.stripe.com/connect/separate-charges-and-transfers#reverse-transfers"""
+    destination, currency = transfer.data["destination"], transfer.data["currency"]
+    balance = money.balance_for(destination)
+    held = sum(
+        entry["amount"]
+        for entry in (*balance["available"], *balance["pending"])
+        if entry["currency"] == currency
+    )
+    if amount > held:
+        raise InvalidRequestError(
+            f"Insufficient funds in the destination account {destination} to reverse "
+            f"{amount} of transfer {transfer.id}: its balance is {held}.",
+            param="amount",
+            code="balance_insufficient",
+        )
+
+
 @router.route("POST", "/v1/transfers/{transfer}/reversals", params=TransferReversalCreateParams)
 def transfer_reversal_create(request: ApiRequest) -> dict:
     transfer = _transfer(request)
@@ -275,6 +295,7 @@ def transfer_reversal_create(request: ApiRequest) -> dict:
             "to reverse.",
             param="amount",
         )
+    _require_destination_funds(transfer, amount)
     reversal = reversal_create_object(
         transfer,
         amount=amount,

@@ -1,7 +1,12 @@
+import datetime as dt
+
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import Course
-from tests.accounts.factories import SellerFactory
+from checkout.models import Membership, MembershipOffer
+from tests.accounts.factories import SellerFactory, StripeAccountFactory, UserFactory
 from tests.catalog.factories import CourseFactory
 
 
@@ -270,3 +275,149 @@ def test_a_seller_without_courses_gets_one_next_step_not_an_empty_table(client, 
 
     assert "Create your first course" in html
     assert "<table" not in html
+
+
+# --- A seller's public page -----------------------------------------------------------------
+
+
+@pytest.fixture
+def sally(db):
+    """A connected seller with a membership ($19/month or $190/year) and one course of each
+    kind: published, draft."""
+
+    seller = StripeAccountFactory(seller__full_name="Sally Seller").seller
+    MembershipOffer.objects.create(
+        seller=seller,
+        currency="usd",
+        monthly_amount=1900,
+        yearly_amount=19000,
+        charge_type="direct",
+        stripe_account_id=seller.stripe_account.stripe_account_id,
+        monthly_price_id="price_test_month",
+        yearly_price_id="price_test_year",
+    )
+    CourseFactory(seller=seller, title="Watercolour basics", price_amount=4900)
+    CourseFactory(seller=seller, title="Secret draft", is_published=False)
+    return seller
+
+
+def _seller_page(client, seller, **params):
+    return client.get(reverse("sellers:detail", args=[seller.pk]), params)
+
+
+def test_seller_page_shows_only_their_published_courses_and_their_membership(client, sally):
+
+    CourseFactory(title="Someone else's course")
+    offer = MembershipOffer.objects.get(seller=sally)
+
+    response = _seller_page(client, sally)
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert "<h1>Sally Seller</h1>" in page
+    assert [course.title for course in response.context["page"]] == ["Watercolour basics"]
+    assert "Watercolour basics" in page and "$49.00" in page
+    assert "Secret draft" not in page and "Someone else's course" not in page
+    assert "Included in Sally Seller's membership — $19.00/month</strong> or $190.00/year" in page
+    # The course page's Subscribe form, coming back here afterwards.
+    assert f'hx-post="/checkout/memberships/{offer.pk}/subscribe/"' in page
+    assert f'<input type="hidden" name="next" value="/sellers/{sally.pk}/">' in page
+
+
+def test_course_page_links_to_its_sellers_page(client, sally):
+    course = Course.objects.get(title="Watercolour basics")
+
+    page = client.get(course.get_absolute_url()).content.decode()
+
+    assert f'by <a href="/sellers/{sally.pk}/">Sally Seller</a>' in page
+    assert f'<a href="/sellers/{sally.pk}/">every course Sally Seller publishes</a>' in page
+
+
+def test_seller_page_tells_a_member_they_are_in_and_offers_no_subscribe(client, sally):
+
+    offer = MembershipOffer.objects.get(seller=sally)
+    buyer = UserFactory()
+    Membership.objects.create(
+        buyer=buyer,
+        seller=sally,
+        offer=offer,
+        interval="month",
+        amount=1900,
+        currency="usd",
+        platform_fee_percent=offer.platform_fee_percent,
+        charge_type="direct",
+        stripe_account_id=offer.stripe_account_id,
+        price_id="price_test_month",
+        status=Membership.Status.ACTIVE,
+        current_period_end=timezone.now() + dt.timedelta(days=20),
+    )
+    client.force_login(buyer)
+
+    page = _seller_page(client, sally).content.decode()
+
+    assert "You're a member" in page
+    assert "subscribe/" not in page
+
+
+def test_seller_page_of_a_seller_who_cannot_take_payments_says_so_and_offers_no_subscribe(
+    client, sally
+):
+    sally.stripe_account.charges_enabled = False
+    sally.stripe_account.save()
+
+    page = _seller_page(client, sally).content.decode()
+
+    assert "Not available yet." in page
+    assert "Sally Seller cannot take payments at the moment" in page
+    assert "Watercolour basics" in page
+    assert "subscribe/" not in page
+
+
+@pytest.mark.django_db
+def test_seller_page_without_published_courses_is_missing_except_for_the_seller(client):
+    seller = SellerFactory(full_name="New Teacher")
+    CourseFactory(seller=seller, title="Still a draft", is_published=False)
+    other_seller = SellerFactory()
+
+    assert _seller_page(client, seller).status_code == 404
+    client.force_login(other_seller)
+    assert _seller_page(client, seller).status_code == 404
+
+    client.force_login(seller)
+    own = _seller_page(client, seller)
+    assert own.status_code == 200
+    page = own.content.decode()
+    assert "No published courses yet" in page and "Still a draft" not in page
+    assert 'href="/courses/mine/"' in page
+
+
+@pytest.mark.django_db
+def test_a_buyer_has_no_seller_page(client):
+
+    buyer = UserFactory()
+    CourseFactory()  # someone sells; the buyer does not
+
+    assert _seller_page(client, buyer).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_outline_a_seller_writes_is_listed_on_the_course_page(client, seller):
+    client.force_login(seller)
+    client.post("/courses/new/", course_form_data(outline="Event loops\n\n  Tasks and timeouts \n"))
+    course = Course.objects.get(title="Async Python")
+
+    html = client.get(course.get_absolute_url()).content.decode()
+
+    assert course.outline_items == ["Event loops", "Tasks and timeouts"]
+    assert "<h2>What you will learn</h2>" in html
+    assert "<li>Event loops</li><li>Tasks and timeouts</li>" in html
+
+
+@pytest.mark.django_db
+def test_a_course_without_an_outline_shows_no_empty_list(client, seller):
+    client.force_login(seller)
+    client.post("/courses/new/", course_form_data())
+
+    html = client.get(Course.objects.get(title="Async Python").get_absolute_url()).content.decode()
+
+    assert "What you will learn" not in html

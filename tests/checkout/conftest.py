@@ -124,3 +124,29 @@ def paid_session(order: Order, **changes) -> stripe_payments.CheckoutSession:
 def on_commit(django_capture_on_commit_callbacks):
     """Run `transaction.on_commit` callbacks (the email tasks) inside a test transaction."""
     return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
+def stripe_disputes(monkeypatch):
+    """What Stripe says about disputes (by id), for the dispute service to read back."""
+    disputes: dict[str, stripe_payments.DisputeState] = {}
+
+    def retrieve(*, dispute_id: str, stripe_account_id: str = ""):
+        return disputes[dispute_id]
+
+    monkeypatch.setattr(stripe_payments, "dispute_retrieve", retrieve)
+    return disputes
+
+
+def dispute_state(
+    *, dispute_id: str, charge_id: str, status: str = "needs_response", amount: int = 4900
+) -> stripe_payments.DisputeState:
+    """A card dispute as Stripe reports it: the amount and Stripe's 15.00 fee withdrawn."""
+    return stripe_payments.DisputeState(
+        id=dispute_id,
+        charge_id=charge_id,
+        status=status,
+        amount=amount,
+        withdrawn=0 if status == "won" else amount,
+        fee=1500,
+    )

@@ -83,3 +83,19 @@ def advance_subscription(base_url: str, subscription_id: str) -> requests.Respon
     )
     response.raise_for_status()
     return response
+
+
+def inspector_post(base_url: str, path: str, **fields) -> requests.Response:
+    """Press an inspector button, as a person would (with the page's CSRF token)."""
+    http = requests.Session()
+    page = http.get(f"{base_url}/stripe-sandbox/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    data = {"csrfmiddlewaretoken": token.group(1)} if token else {}
+    response = http.post(
+        f"{base_url}/stripe-sandbox/{path}",
+        data={**data, **fields},
+        headers={"Referer": page.url},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response

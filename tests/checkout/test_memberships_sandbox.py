@@ -1,9 +1,12 @@
 """Memberships against the sandbox: the real SDK, the hosted Checkout page posted like a
 browser, and the webhooks the sandbox signs and sends to the app's endpoints."""
 
+import re
+
 import pytest
 import requests
 from django.core import mail
+from django.urls import reverse
 
 from checkout import membership_selectors, membership_services, selectors
 from checkout.models import Membership, Order, SaleTotal, WebhookEvent
@@ -409,3 +412,37 @@ def test_an_offer_saved_without_stripe_gets_its_prices_at_the_first_subscribe(st
     pay(membership)
     deliver_webhooks()
     assert Order.objects.get(membership=membership).amount == 19000
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain-form"])
+def test_subscribing_from_the_sellers_page_opens_their_courses(client, stripe_sandbox, htmx):
+    seller = onboarded_seller(account_type="standard", base_url=stripe_sandbox)
+    course = CourseFactory(seller=seller, is_published=True, currency="usd")
+    offer = membership_services.membership_offer_save(
+        seller=seller, currency="usd", monthly_amount=1900, yearly_amount=19000
+    )
+    buyer = UserFactory(email="member@test.example")
+    client.force_login(buyer)
+    seller_page = reverse("sellers:detail", args=[seller.pk])
+
+    page = client.get(seller_page).content.decode()
+    [action] = re.findall(r'<form method="post" action="([^"]+/subscribe/)"', page)
+    assert action == reverse("checkout:membership-subscribe", args=[offer.pk])
+    [back] = re.findall(r'name="next" value="([^"]+)"', page)
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = client.post(action, {"interval": "year", "next": back}, headers=headers)
+
+    membership = Membership.objects.get(buyer=buyer)
+    checkout_url = response["HX-Redirect"] if htmx else response["Location"]
+    assert checkout_url == membership.checkout_url
+    assert checkout_url.startswith(f"{stripe_sandbox}/stripe-sandbox/")
+    pay(membership)
+    deliver_webhooks()
+
+    membership.refresh_from_db()
+    assert (membership.status, membership.interval, membership.amount) == ("active", "year", 19000)
+    assert selectors.course_access_allowed(course=course, user=buyer)
+    sale = Order.objects.get(membership=membership)
+    assert (sale.amount, sale.fee_amount, sale.charge_type) == (19000, 1900, "direct")
+    again = client.get(back).content.decode()
+    assert "You're a member" in again and action not in again

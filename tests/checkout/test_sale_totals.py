@@ -7,7 +7,7 @@ from django.db.models import Count, Sum
 from checkout import stripe_payments
 from checkout.models import Order, SaleTotal
 from checkout.services.sale_totals import sale_totals_rebuild
-from tests.checkout.conftest import event_payload, paid_session
+from tests.checkout.conftest import dispute_state, event_payload, paid_session
 from tests.checkout.factories import OrderFactory
 from tests.checkout.test_webhooks import completed, deliver, refunded_charge
 
@@ -79,7 +79,7 @@ def dispute(order: Order, event_id: str) -> bytes:
 
 
 def test_totals_follow_payments_refunds_and_disputes_and_ignore_repeated_events(
-    client, settings, stripe_state
+    client, settings, stripe_state, stripe_disputes
 ):
     sessions, refunded = stripe_state
     first = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
@@ -98,6 +98,9 @@ def test_totals_follow_payments_refunds_and_disputes_and_ignore_repeated_events(
     deliver(client, settings, refunded_charge(first, 1_000, "evt_refund_1"))
     deliver(client, settings, refunded_charge(first, 1_000, "evt_refund_1"))
     deliver(client, settings, refunded_charge(first, 1_000, "evt_refund_1_again"))
+    stripe_disputes[f"dp_{second.pk}"] = dispute_state(
+        dispute_id=f"dp_{second.pk}", charge_id=second.charge_id
+    )
     deliver(client, settings, dispute(second, "evt_dispute"))
     deliver(client, settings, dispute(second, "evt_dispute"))
 

@@ -1,18 +1,25 @@
 """Stripe's fee and the two nets per sale, checked against the sandbox's own balances: what
 the app says reached the seller and the platform is what their Stripe balances moved by."""
 
+from io import StringIO
+
 import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
+from django.urls import reverse
 
 from checkout.models import Order, SaleTotal
+from checkout.services.orders import order_checkout_start
 from checkout.services.refunds import order_refund
 from checkout.services.sale_totals import sale_totals_rebuild
-from site_config.stripe_client import stripe_client
+from site_config.stripe_client import StripeGatewayError, stripe_client
 from stripe_sandbox.resources.payments import refunds_fail_due
+from stripe_sandbox.resources.payouts import funds_release_now, payouts_run
 from stripe_sandbox.routers import SANDBOX_DATABASE
-from tests.checkout.sandbox import deliver_webhooks
+from tests.accounts.factories import UserFactory
+from tests.catalog.factories import CourseFactory
+from tests.checkout.sandbox import deliver_webhooks, inspector_post
 from tests.checkout.test_sandbox_payments import CARD_OK, CASES, buy, pay
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -221,7 +228,7 @@ def test_reconcile_money_finds_no_difference_after_sales_and_refunds(stripe_sand
 
     for order in orders:
         call_command("reconcile_money", seller=order.seller.email, since="2020-01-01")
-        assert "Compared 1 sales since 2020-01-01" in capsys.readouterr().out
+        assert "Compared 1 sales since 2020-01-01 and 1 Stripe accounts" in capsys.readouterr().out
 
     # A figure that no longer matches Stripe is printed, and the command fails.
     Order.objects.filter(pk=full.pk).update(stripe_fee_amount=100)
@@ -230,3 +237,118 @@ def test_reconcile_money_finds_no_difference_after_sales_and_refunds(stripe_sand
     out = capsys.readouterr().out
     assert f"Sale #{full.pk}: stripe_fee_amount is 100 here, 172 at Stripe." in out
     assert out.strip().endswith("1 differences.")
+
+
+def test_a_failed_transfer_reversal_is_retried_until_it_succeeds(stripe_sandbox, client):
+    order = paid(
+        buy(stripe_sandbox=stripe_sandbox, course_charge_type="separate", account_type="express")
+    )
+    platform_before = balance("usd") - order.platform_net_amount
+    # The seller's money has gone to their bank: nothing is left to take back.
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        funds_release_now(account=order.stripe_account_id)
+        payouts_run(account=order.stripe_account_id)
+    assert balance("usd", order.stripe_account_id) == 0
+
+    with pytest.raises(StripeGatewayError, match="taking the seller's share back failed"):
+        order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+    deliver_webhooks()
+
+    refund = order.refunds.get()
+    assert (refund.status, refund.transfer_reversal_id) == ("succeeded", "")
+    client.force_login(order.seller)
+    detail = reverse("dashboards:sale-detail", args=[order.pk])
+    assert "taking the seller&#x27;s share back failed" in client.get(detail).content.decode()
+    call_command("reconcile_orders", stdout=StringIO())
+    refund.refresh_from_db()
+    assert (refund.transfer_reversal_id, refund.transfer_reversal_attempts) == ("", 2)
+
+    # A later sale puts money on the seller's balance again; the next run takes the share back.
+    course = CourseFactory(
+        seller=order.seller, charge_type="separate", price_amount=4900, platform_fee_percent="10"
+    )
+    second = order_checkout_start(buyer=UserFactory(email="second@test.example"), course=course)
+    second = paid(second)
+    out = StringIO()
+    call_command("reconcile_orders", stdout=out)
+
+    assert "Sellers' shares of refunds taken back: 1; still failing: 0." in out.getvalue()
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert refund.transfer_reversal_id.startswith("trr_")
+    assert refund.failure_message == ""
+    assert order.transfer_reversed_amount == 900
+    assert "share back failed" not in client.get(detail).content.decode()
+    transfer = stripe_client().v1.transfers.retrieve(order.transfer_id)
+    assert transfer.amount_reversed == 900  # once, though it was tried three times
+    paid_out = 4410
+    assert order.seller_net_amount + second.seller_net_amount == (
+        balance("usd", order.stripe_account_id) + paid_out
+    )
+    assert order.platform_net_amount + second.platform_net_amount == (
+        balance("usd") - platform_before
+    )
+    call_command("reconcile_orders", stdout=out)  # nothing left to retry
+    assert (
+        transfer.amount_reversed
+        == stripe_client().v1.transfers.retrieve(order.transfer_id).amount_reversed
+    )
+
+
+def another_sale(order: Order, buyer_email: str) -> Order:
+    """A second sale by the same seller, of a course sold the same way."""
+    course = CourseFactory(
+        seller=order.seller,
+        charge_type=order.course.charge_type,
+        price_amount=4900,
+        platform_fee_percent="10",
+    )
+    return paid(order_checkout_start(buyer=UserFactory(email=buyer_email), course=course))
+
+
+@pytest.mark.parametrize(("course_charge_type", "account_type", "charge_type"), CASES)
+def test_reconcile_money_agrees_with_stripe_after_refunds_a_dispute_and_a_payout(
+    stripe_sandbox, capsys, course_charge_type, account_type, charge_type
+):
+    first = paid(
+        buy(
+            stripe_sandbox=stripe_sandbox,
+            course_charge_type=course_charge_type,
+            account_type=account_type,
+        )
+    )
+    second = another_sale(first, "second@test.example")
+    third = another_sale(first, "third@test.example")
+    order_refund(order_id=first.pk, amount=1000, requested_by=first.seller)
+    order_refund(order_id=second.pk, amount=4900, requested_by=first.seller)
+    owner = {"stripe_account": first.stripe_account_id} if charge_type == "direct" else {}
+    inspector_post(stripe_sandbox, f"charges/{third.charge_id}/dispute/")
+    [dispute] = stripe_client().v1.disputes.list(params={"charge": third.charge_id}, options=owner)
+    stripe_client().v1.disputes.close(dispute.id, options=owner)
+    with transaction.atomic(using=SANDBOX_DATABASE):
+        funds_release_now(account=first.stripe_account_id)
+        [payout] = payouts_run(account=first.stripe_account_id)
+    deliver_webhooks()
+    third.refresh_from_db()
+    assert (third.status, third.dispute_fee_amount) == (Order.Status.DISPUTE_LOST, 1500)
+    assert payout.data["amount"] > 0
+
+    call_command("reconcile_money", seller=first.seller.email, since="2020-01-01")
+    out = capsys.readouterr().out
+    assert "Compared 3 sales since 2020-01-01 and 1 Stripe accounts with their payouts" in out
+    assert out.strip().endswith(": 0 differences.")
+
+    # A dispute fee the app lost track of is found, with the net it changed: the seller's (and
+    # so their account's total) on a direct charge, the platform's otherwise.
+    third.dispute_fee_amount = 0
+    third.money_recompute()
+    third.save()
+    with pytest.raises(SystemExit):
+        call_command("reconcile_money", seller=first.seller.email, since="2020-01-01")
+    out = capsys.readouterr().out
+    assert f"Sale #{third.pk}: dispute_fee_amount is 0 here, 1500 at Stripe." in out
+    net = "seller_net_amount" if charge_type == "direct" else "platform_net_amount"
+    assert f"Sale #{third.pk}: {net} is" in out
+    account_line = f"Account {first.stripe_account_id} (USD): sales netted"
+    assert (account_line in out) == (charge_type == "direct")
+    assert out.strip().endswith(f": {3 if charge_type == 'direct' else 2} differences.")

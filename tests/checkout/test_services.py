@@ -20,14 +20,16 @@ from checkout.services.orders import (
     order_fulfil,
 )
 from checkout.services.refunds import (
+    REVERSAL_FAILED,
+    order_apply_dispute,
     order_apply_refunds,
-    order_mark_disputed,
     order_refund,
+    refund_reversals_retry,
 )
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
-from tests.checkout.factories import OrderFactory, PaidOrderFactory
+from tests.checkout.factories import OrderFactory, PaidOrderFactory, RefundFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,13 +42,16 @@ class FakeGateway:
         self.session: stripe_payments.CheckoutSession | None = None
         self.error: StripeGatewayError | None = None
         self.amount_refunded = 0
+        self.dispute: stripe_payments.DisputeState | None = None
         for name in (
             "checkout_session_create",
             "checkout_session_retrieve",
             "transfer_create",
             "refund_create",
             "transfer_reversal_create",
+            "transfer_reversal_find",
             "charge_retrieve",
+            "dispute_retrieve",
         ):
             monkeypatch.setattr(stripe_payments, name, self._recorder(name))
 
@@ -87,6 +92,12 @@ class FakeGateway:
         return stripe_payments.TransferResult(
             id=f"trr_{kwargs['refund_id']}", amount=kwargs["amount"]
         )
+
+    def _transfer_reversal_find(self, **kwargs):
+        return None
+
+    def _dispute_retrieve(self, **kwargs):
+        return self.dispute
 
     def _charge_retrieve(self, **kwargs):
         return stripe_payments.ChargeState(
@@ -724,12 +735,20 @@ def test_a_stale_refunded_total_never_lowers_the_order(gateway):
 
 
 def test_a_dispute_marks_the_order_and_tells_the_seller(gateway, on_commit):
-    order = PaidOrderFactory()
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.dispute = stripe_payments.DisputeState(
+        id="dp_1",
+        charge_id=order.charge_id,
+        status="needs_response",
+        amount=order.amount,
+        withdrawn=order.amount,
+        fee=1500,
+    )
 
     with on_commit(execute=True):
-        order_mark_disputed(charge_id=order.charge_id)
+        order_apply_dispute(dispute_id="dp_1")
     with on_commit(execute=True):
-        order_mark_disputed(charge_id=order.charge_id)
+        order_apply_dispute(dispute_id="dp_1")
 
     order.refresh_from_db()
     assert order.status == Order.Status.DISPUTED
@@ -754,3 +773,26 @@ def test_fulfilment_does_not_touch_someone_elses_order(gateway):
 
     other.refresh_from_db()
     assert other.status == Order.Status.PENDING
+
+
+def test_a_retried_reversal_that_already_went_through_is_recorded_not_made_again(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_seller")
+    refund = RefundFactory(
+        order=order,
+        transfer_reversal_amount=900,
+        transfer_reversal_attempts=1,
+        failure_message=REVERSAL_FAILED.format(reason="Stripe could not be reached."),
+    )
+    # The first attempt reached Stripe, but its answer was lost on the way back.
+    gateway._transfer_reversal_find = lambda **kwargs: stripe_payments.TransferResult(
+        id="trr_earlier", amount=900
+    )
+
+    assert refund_reversals_retry() == {"reversed": 1, "still_failing": 0}
+
+    assert "transfer_reversal_create" not in gateway.names()
+    refund.refresh_from_db()
+    order.refresh_from_db()
+    assert (refund.transfer_reversal_id, refund.failure_message) == ("trr_earlier", "")
+    assert order.transfer_reversed_amount == 900
+    assert refund_reversals_retry() == {"reversed": 0, "still_failing": 0}

@@ -13,7 +13,7 @@ from accounts import services as account_services
 from checkout import stripe_payments
 from checkout.models import Order, WebhookEvent
 from site_config.stripe_client import StripeGatewayError
-from tests.checkout.conftest import event_payload, paid_session, sign
+from tests.checkout.conftest import dispute_state, event_payload, paid_session, sign
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -504,8 +504,9 @@ def test_refund_events_in_reverse_order_end_at_stripes_total(client, settings, m
     assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 3000)
 
 
-def test_a_dispute_marks_the_order_and_emails_the_seller(client, settings):
+def test_a_dispute_marks_the_order_and_emails_the_seller(client, settings, stripe_disputes):
     order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    stripe_disputes["dp_1"] = dispute_state(dispute_id="dp_1", charge_id=order.charge_id)
 
     response = deliver(
         client,
@@ -538,9 +539,10 @@ def _charge_naming_order(monkeypatch, order_id):
 
 
 def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(
-    client, settings, monkeypatch
+    client, settings, monkeypatch, stripe_disputes
 ):
     _charge_naming_order(monkeypatch, order_id=12345)
+    stripe_disputes["dp_2"] = dispute_state(dispute_id="dp_2", charge_id="ch_not_yet")
     response = deliver(
         client,
         settings,
@@ -556,9 +558,10 @@ def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(
 
 
 def test_a_dispute_on_a_sale_made_outside_the_marketplace_is_acknowledged_and_ignored(
-    client, settings, monkeypatch
+    client, settings, monkeypatch, stripe_disputes
 ):
     _charge_naming_order(monkeypatch, order_id=None)
+    stripe_disputes["dp_3"] = dispute_state(dispute_id="dp_3", charge_id="ch_sellers_own_sale")
     response = deliver(
         client,
         settings,

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from dashboards.charts import HEIGHT, WIDTH, revenue_bar_chart
+from dashboards.charts import BOTTOM, HEIGHT, TOP, WIDTH, revenue_bar_chart
 from dashboards.selectors.seller import RevenuePoint, RevenueSeries
 
 
@@ -22,7 +22,7 @@ def test_the_best_day_fills_the_plot_and_an_empty_day_has_no_bar():
     chart = revenue_bar_chart(series=_series(1_000, 0, 4_000, 2_000))
 
     heights = [bar.height for bar in chart.bars]
-    assert heights[2] == max(heights) == HEIGHT - 12 - 24
+    assert heights[2] == max(heights) == HEIGHT - TOP - BOTTOM
     assert heights[1] == 0
     assert heights[0] * 4 == heights[2]
     assert all(0 <= bar.x and bar.x + bar.width <= WIDTH for bar in chart.bars)
@@ -71,3 +71,11 @@ def test_a_yearly_chart_is_labelled_by_year():
     assert (chart.first_label, chart.last_label) == ("2024", "2025")
     assert chart.bars[1].label == "2025: $30.00 (2 sales)"
     assert "best year 2025" in chart.description
+
+
+def test_a_period_whose_sales_fell_on_one_day_is_said_in_words_not_drawn():
+    lonely = revenue_bar_chart(series=_series(0, 0, 0, 4_000))
+    busy = revenue_bar_chart(series=_series(1_000, 0, 4_000))
+
+    assert lonely.only_bucket == "All $40.00 of this period came on 04 Mar 2026 (1 sale)."
+    assert busy.only_bucket == ""

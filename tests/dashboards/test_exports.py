@@ -42,6 +42,8 @@ def test_every_column_is_listed_as_text_or_as_a_number():
         "platform_fee",
         "platform_fee_returned",
         "refunded",
+        "dispute_withdrawn",
+        "dispute_fee",
         "net",
     }
     # Our own words ("seller" or "platform"), derived from the charge type, never typed by anyone.

@@ -1,17 +1,24 @@
 """Membership figures on the sales and platform dashboards, the kind filter and the CSV."""
 
 import datetime as dt
+import re
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from checkout.models import Membership, MembershipOffer
+from checkout.models import Membership, MembershipOffer, Order
 from tests.accounts.factories import SellerFactory, UserFactory
 from tests.catalog.factories import CourseFactory
 from tests.dashboards.factories import SaleFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _cells(html: str) -> str:
+    """The page's table cells without their attributes and emphasis, to compare rows as text."""
+    return re.sub(r"</?strong>", "", re.sub(r"<(t[dh])\b[^>]*>", r"<\1>", html))
 
 
 def _membership(offer, *, interval="month", amount=1900, status="active", **fields):
@@ -69,17 +76,16 @@ def test_the_seller_sees_members_mrr_joined_and_left_per_currency(client, member
     seller, invoice, one_off = memberships
     client.force_login(seller)
 
-    page = client.get(reverse("dashboards:sales"), {"period": "30d"}).content.decode()
+    page = _cells(client.get(reverse("dashboards:sales"), {"period": "30d"}).content.decode())
 
     # USD: 3 live members; 19.00 + 19.00 + 190.00/12 (15.83) = 53.83 a month; 1 joined, 1 left.
     assert (
-        '<th scope="row">USD</th><td>3</td><td>$53.83</td><td>1</td><td>1</td>'
-        "<td>$19.00</td><td>$1.90</td>"
+        "<th>USD</th><td>3</td><td>$53.83</td><td>1</td><td>1</td><td>$19.00</td><td>$1.90</td>"
     ) in page
     # EUR: a past-due member still counts while Stripe retries.
-    assert '<th scope="row">EUR</th><td>1</td><td>€9.00</td><td>0</td><td>0</td>' in page
+    assert "<th>EUR</th><td>1</td><td>€9.00</td><td>0</td><td>0</td>" in page
     # The per-course table names the membership row.
-    assert '<th scope="row">Membership</th><td>1</td><td>$19.00</td>' in page
+    assert "<th>Membership</th><td>1</td><td>$19.00</td>" in page
 
 
 def test_the_sales_table_filters_one_off_and_membership_sales_and_the_csv_follows(
@@ -107,7 +113,106 @@ def test_the_sales_table_filters_one_off_and_membership_sales_and_the_csv_follow
 
 def test_the_platform_sees_membership_mrr_and_fees(client, memberships, staff_user):
     client.force_login(staff_user)
-    page = client.get(reverse("dashboards:platform"), {"period": "all"}).content.decode()
+    page = _cells(client.get(reverse("dashboards:platform"), {"period": "all"}).content.decode())
     # All sellers: 4 live USD members, 53.83 + 19.00 MRR; fees from the one invoice.
-    assert '<th scope="row">USD</th><td>4</td><td>$72.83</td>' in page
+    assert "<th>USD</th><td>4</td><td>$72.83</td>" in page
     assert "<td>$19.00</td><td>$1.90</td>" in page
+
+
+def test_total_spent_names_membership_payments_apart_from_courses(client):
+    seller = SellerFactory(full_name="Sally Seller")
+    offer = MembershipOffer.objects.create(seller=seller, currency="usd", monthly_amount=1900)
+    membership = _membership(offer)
+    buyer = membership.buyer
+    for number in (1, 2):  # the first invoice and one renewal
+        SaleFactory(
+            course=None,
+            seller=seller,
+            buyer=buyer,
+            membership=membership,
+            invoice_id=f"in_spent{number}",
+            amount=1900,
+            currency="usd",
+        )
+    SaleFactory(course=CourseFactory(seller=seller, price_amount=4900), buyer=buyer)
+    client.force_login(buyer)
+
+    page = client.get(reverse("dashboards:purchases")).content.decode()
+
+    spent = page.split('id="spent-heading"')[1].split("</section>")[0]
+    assert "<dt>In USD, on 1 course and 2 membership payments</dt>" in spent
+    assert '<dd class="kpi-value">$87.00</dd>' in spent
+
+
+def test_total_spent_on_a_membership_alone_mentions_no_course(client):
+    offer = MembershipOffer.objects.create(
+        seller=SellerFactory(), currency="eur", monthly_amount=900
+    )
+    membership = _membership(offer, amount=900)
+    SaleFactory(
+        course=None,
+        seller=offer.seller,
+        buyer=membership.buyer,
+        membership=membership,
+        invoice_id="in_alone",
+        amount=900,
+        currency="eur",
+    )
+    client.force_login(membership.buyer)
+
+    page = client.get(reverse("dashboards:purchases")).content.decode()
+
+    spent = page.split('id="spent-heading"')[1].split("</section>")[0]
+    assert "<dt>In EUR, on 1 membership payment</dt>" in spent
+    assert '<dd class="kpi-value">€9.00</dd>' in spent
+    assert "course" not in spent
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("/dashboard/sales/?kind=membership", {"HTTP_HX_REQUEST": "true"}),
+        ("/dashboard/sales/", {}),
+        ("/dashboard/sales/new/?since=0", {}),
+    ],
+)
+def test_membership_sales_are_listed_without_a_query_per_row(
+    client, url, headers, django_assert_max_num_queries
+):
+    seller = SellerFactory(full_name="Sally Seller")
+    offer = MembershipOffer.objects.create(seller=seller, currency="usd", monthly_amount=1900)
+
+    def invoices(count: int) -> None:
+        for _ in range(count):
+            membership = _membership(offer)
+            SaleFactory(
+                course=None,
+                seller=seller,
+                buyer=membership.buyer,
+                membership=membership,
+                invoice_id=f"in_rows{membership.pk}",
+                amount=1900,
+                currency="usd",
+            )
+
+    def queries() -> int:
+        with django_assert_max_num_queries(20) as captured:
+            response = client.get(url, **headers)
+        assert response.content.decode().count("Sally Seller&#x27;s membership") >= 1
+        return len(captured)
+
+    client.force_login(seller)
+    invoices(1)
+    with_one = queries()
+    invoices(9)
+
+    assert queries() == with_one
+
+
+def test_an_order_is_a_course_sale_or_a_membership_invoice_never_neither_or_both(memberships):
+    seller, invoice, one_off = memberships
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=one_off.pk).update(course=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=invoice.pk).update(course=one_off.course)

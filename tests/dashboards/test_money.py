@@ -103,7 +103,10 @@ def test_sales_page_shows_the_formula_once_and_each_sales_figures(client, seller
 
     html = client.get(reverse("dashboards:sales") + "?period=all").content.decode()
 
-    assert html.count("Net = gross − Stripe fees you paid − platform fees − refunds") == 1
+    assert (
+        html.count("gross − Stripe fees you paid (direct charges only) − platform fees − refunds")
+        == 1
+    )
     assert "$112.58" in html  # the net, in the KPI card and the course row
     assert "$42.38" in html  # the direct sale's net in the table
     assert "$1.72" in html
@@ -145,4 +148,60 @@ def test_csv_carries_stripes_fee_and_the_real_net(client, seller, sales):
         "direct": ("1.72", "seller", "4.90", "0.00", "0.00", "42.38"),
         "destination": ("1.72", "platform", "4.90", "1.00", "10.00", "35.10"),
         "separate": ("1.72", "platform", "4.90", "1.00", "10.00", "35.10"),
+    }
+
+
+@pytest.fixture
+def lost_disputes(seller):
+    """A $49 sale of each charge type whose $49 dispute was lost, with Stripe's $15 fee."""
+    course = CourseFactory(seller=seller, price_amount=4_900, currency="usd", title="Django")
+    return {
+        kind: SaleFactory(
+            course=course,
+            amount=4_900,
+            fee_amount=490,
+            stripe_fee_amount=172,
+            paid_at=NOW,
+            charge_type=kind,
+            status=Order.Status.DISPUTE_LOST,
+            dispute_id=f"dp_lost_{kind}",
+            dispute_status="lost",
+            dispute_amount=4_900,
+            dispute_fee_amount=1_500,
+        )
+        for kind in (Order.ChargeType.DIRECT, Order.ChargeType.DESTINATION)
+    }
+
+
+def test_sale_detail_says_what_a_lost_dispute_took_and_from_whom(client, seller, lost_disputes):
+    client.force_login(seller)
+
+    direct = client.get(reverse("dashboards:sale-detail", args=[lost_disputes["direct"].pk]))
+    destination = client.get(
+        reverse("dashboards:sale-detail", args=[lost_disputes["destination"].pk])
+    )
+
+    page = direct.content.decode()
+    assert (
+        "Lost: the buyer&#x27;s bank kept the money: $49.00 withdrawn, Stripe's dispute fee"
+        " $15.00 (taken from the seller: direct charge)"
+    ) in page
+    assert "<code>dp_lost_direct</code>" in page
+    # 49.00 − 1.72 Stripe fee − 4.90 platform fee − 49.00 withdrawn − 15.00 dispute fee
+    assert "<dt>Net to seller</dt><dd><strong>-$21.62</strong></dd>" in page
+    assert "(taken from the platform)" in destination.content.decode()
+
+
+def test_csv_carries_a_disputes_withdrawal_and_fee(client, seller, lost_disputes):
+    client.force_login(seller)
+
+    response = client.get(reverse("dashboards:sales-export"))
+    rows = {
+        row["charge_type"]: (row["dispute_withdrawn"], row["dispute_fee"], row["net"])
+        for row in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    }
+
+    assert rows == {
+        "direct": ("49.00", "15.00", "-21.62"),
+        "destination": ("49.00", "15.00", "44.10"),
     }

@@ -399,7 +399,7 @@ def test_total_spent_is_per_currency_after_refunds(buyer, seller):
 
     totals = purchase_totals_for_buyer(buyer=buyer)
 
-    assert [(total.currency, total.count, total.spent) for total in totals] == [
+    assert [(total.currency, total.course_count, total.spent) for total in totals] == [
         ("jpy", 1, 3_000),
         ("usd", 2, 4_900),
     ]
@@ -488,3 +488,56 @@ def test_platform_refunds_leave_out_refunds_stripe_never_made(course):
     [refunds] = platform_refund_totals(period=_day(UTC, NOW.date()))
 
     assert (refunds.count, refunds.amount) == (1, 1_000)
+
+
+def test_top_sellers_show_what_the_platform_kept_not_the_fee_charged():
+    seller = SellerFactory(email="kept@example.com")
+    course = CourseFactory(seller=seller, currency="usd")
+    # Direct: the seller bears Stripe's fee; a refund gave back 100 of the 490 fee.
+    SaleFactory(
+        course=course,
+        amount=4_900,
+        fee_amount=490,
+        stripe_fee_amount=172,
+        fee_refunded_amount=100,
+        refunded_amount=1_000,
+        status=Order.Status.PARTIALLY_REFUNDED,
+        charge_type=Order.ChargeType.DIRECT,
+        paid_at=NOW,
+    )
+    # Destination: the platform bears Stripe's 172 fee out of its 490.
+    SaleFactory(
+        course=course,
+        amount=4_900,
+        fee_amount=490,
+        stripe_fee_amount=172,
+        charge_type=Order.ChargeType.DESTINATION,
+        paid_at=NOW,
+    )
+
+    for period in (_day(UTC, NOW.date()), period_resolve(key="all", zone=UTC, now=NOW)):
+        [row] = platform_top_sellers(period=period)
+        assert (row.count, row.gross, row.platform_kept) == (2, 9_800, 390 + 318)
+
+
+def test_a_lost_dispute_is_not_counted_as_stripe_fees_or_margin():
+    course = CourseFactory(seller=SellerFactory(email="disputed@example.com"), currency="usd")
+    sale = SaleFactory(
+        course=course,
+        amount=4_900,
+        fee_amount=490,
+        stripe_fee_amount=172,
+        dispute_amount=4_900,
+        dispute_fee_amount=1_500,
+        status=Order.Status.DISPUTE_LOST,
+        charge_type=Order.ChargeType.DESTINATION,
+        paid_at=NOW,
+    )
+    # The platform bore it: its net is down by the amount and Stripe's dispute fee.
+    assert sale.platform_net_amount == 318 - 6_400
+
+    for period in (_day(UTC, NOW.date()), period_resolve(key="all", zone=UTC, now=NOW)):
+        [fees] = platform_fees_by_charge_type(period=period)
+        assert (fees.fees_kept, fees.platform_stripe_fees, fees.platform_net) == (490, 172, 318)
+        [top] = platform_top_sellers(period=period)
+        assert top.platform_kept == 318

@@ -1,6 +1,7 @@
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -158,6 +159,7 @@ def test_each_role_sees_only_its_own_data(client, sale, buyer, seller, staff_use
 
 def test_sales_page_renders_every_section(client, seller, sale):
     RefundFactory(order=sale, amount=1_000)
+    SaleFactory(course=sale.course, paid_at=timezone.now() - dt.timedelta(days=2))
     client.force_login(seller)
 
     response = client.get(reverse("dashboards:sales"))
@@ -611,3 +613,77 @@ def test_the_sale_page_offers_a_refund_exactly_when_one_can_be_made(
     page = client.get(reverse("dashboards:sale-detail", args=[order.pk])).content.decode()
 
     assert ("Refund this sale" in page) is offered
+
+
+# --- Empty states and clean URLs ------------------------------------------------------------------
+
+
+def _text(html: str) -> str:
+    """The page as words, tags removed (links' addresses kept)."""
+    return " ".join(re.sub(r"<(?!a )[^>]+>", " ", html).split())
+
+
+def test_a_seller_without_sales_sees_one_empty_state_with_the_next_step(client, seller):
+    client.force_login(seller)
+
+    html = _text(client.get(reverse("dashboards:sales")).content.decode())
+
+    assert html.count("No sales yet") == 1
+    assert "Connect with Stripe" in html  # the factory's seller has no Stripe account
+    assert "No sales in this period" not in html
+    assert "All sales" not in html and "Download these sales as CSV" not in html
+    assert "no previous figure" not in html
+
+
+def test_a_seller_whose_period_is_empty_sees_it_said_once(client, seller, sale):
+    Order.objects.filter(pk=sale.pk).update(paid_at=timezone.now() - dt.timedelta(days=200))
+    client.force_login(seller)
+
+    html = _text(client.get(reverse("dashboards:sales") + "?period=7d").content.decode())
+
+    assert html.count("No sales in this period") == 1
+    assert "Show all time" in html and "?period=all" in html
+    assert "Revenue" not in html and "By course" not in html
+    assert f'href="/dashboard/sales/{sale.pk}/"' in html  # the table still lists every sale
+
+
+def test_a_new_buyer_sees_one_empty_state_instead_of_filters_and_a_table(client, buyer):
+    client.force_login(buyer)
+
+    html = _text(client.get(reverse("dashboards:purchases")).content.decode())
+
+    assert "You have not bought a course yet" in html and "Browse courses" in html
+    assert "match" not in html and "Course title" not in html
+
+
+def test_kpis_show_the_change_only_when_there_is_a_previous_figure(client, seller, sale):
+    client.force_login(seller)
+
+    first = _text(client.get(reverse("dashboards:sales")).content.decode())
+    SaleFactory(course=sale.course, paid_at=timezone.now() - dt.timedelta(days=40))
+    second = _text(client.get(reverse("dashboards:sales")).content.decode())
+
+    assert "vs previous period" not in first
+    assert "▲ 0.0%" not in second and "No change vs previous period" in second
+
+
+@pytest.mark.parametrize(
+    "name", ["dashboards:sales", "dashboards:purchases", "dashboards:platform"]
+)
+def test_empty_filter_fields_are_dropped_from_the_url(client, seller, staff_user, name):
+    client.force_login(staff_user if name == "dashboards:platform" else seller)
+
+    response = client.get(reverse(name) + "?q=&status=paid&kind=&period=&sort=-amount")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(name) + "?status=paid&sort=-amount"
+    assert client.get(reverse(name) + "?status=paid").status_code == 200
+
+
+def test_empty_filter_fields_redirect_an_htmx_swap_too(client, seller, sale):
+    client.force_login(seller)
+
+    response = client.get(reverse("dashboards:sales") + "?q=&status=paid", follow=True, **HX)
+
+    assert response.redirect_chain == [(reverse("dashboards:sales") + "?status=paid", 302)]
+    assert response.content.decode().lstrip().startswith('<section id="sales-table"')

@@ -20,7 +20,7 @@ def test_a_visitor_signs_up_confirms_the_address_and_lands_logged_in(page, live_
     page.get_by_label("Password", exact=True).fill("a-very-good-passphrase")
     page.get_by_label("Password (again)").fill("a-very-good-passphrase")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     [message] = mail.outbox
     page.goto(re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)[0])
     page.get_by_role("button", name="Confirm").click()

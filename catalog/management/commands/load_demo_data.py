@@ -29,6 +29,16 @@ DEMO_USERS = [
 # seller@example.com's membership: every one of their courses for $19 a month or $190 a year.
 DEMO_MEMBERSHIP = {"currency": "usd", "monthly_amount": 1900, "yearly_amount": 19000}
 
+# What a few demo courses cover (the course page lists it); the others have no outline.
+DEMO_OUTLINES = {
+    "Django from Zero to Deployed": "Models, migrations and the admin\nForms and validation\n"
+    "Log-in, sign-up and permissions\nTests that catch real bugs\nA production deploy",
+    "Payments with Stripe Connect": "Connecting sellers' accounts\nDirect, destination and "
+    "separate charges\nPlatform fees and refunds\nWebhooks you can trust",
+    "Writing Tests That Matter": "Tests that state behaviour\nFactories instead of fixtures\n"
+    "Browser tests that do not flake",
+}
+
 # (seller, title, price in minor units, currency, description)
 DEMO_COURSES = [
     (
@@ -123,6 +133,7 @@ class Command(BaseCommand):
                     "slug": _slug(title),
                     "description": description,
                     "content": f"Welcome to “{title}”. Lesson 1 starts here.",
+                    "outline": DEMO_OUTLINES.get(title, ""),
                     "price_amount": price,
                     "currency": currency,
                     "is_published": True,

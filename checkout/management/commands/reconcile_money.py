@@ -10,8 +10,9 @@ from site_config.stripe_client import StripeGatewayError
 
 class Command(BaseCommand):
     help = (
-        "Compare a seller's sale figures (Stripe fee, refunds, fees returned, nets) with what "
-        "Stripe's records say, and print each difference. Changes nothing."
+        "Compare a seller's sale figures (Stripe fee, refunds, fees returned, disputes, nets) "
+        "with what Stripe's records say, and what their sales netted with what their Stripe "
+        "account holds plus what it paid out; print each difference. Changes nothing."
     )
 
     def add_arguments(self, parser):
@@ -30,17 +31,25 @@ class Command(BaseCommand):
             raise CommandError(f"--since must be a date like 2026-03-01, not {since!r}.") from error
         start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
         try:
-            count, differences = money_reconcile(seller=user, since=start)
+            report = money_reconcile(seller=user, since=start)
         except StripeGatewayError as error:
             raise CommandError(f"Stripe could not be asked: {error.user_message}") from error
-        for difference in differences:
+        for difference in report.differences:
             self.stdout.write(
                 f"Sale #{difference.order_id}: {difference.field} is {difference.app} here, "
                 f"{difference.stripe} at Stripe."
             )
+        for account in report.account_differences:
+            self.stdout.write(
+                f"Account {account.stripe_account_id} ({account.currency.upper()}): sales netted "
+                f"{account.app} here; Stripe holds {account.balance} and paid out "
+                f"{account.paid_out}, {account.stripe} in all."
+            )
+        total = len(report.differences) + len(report.account_differences)
         self.stdout.write(
-            f"Compared {count} sales since {day.isoformat()} "
-            f"({timezone.now():%Y-%m-%d %H:%M} UTC): {len(differences)} differences."
+            f"Compared {report.count} sales since {day.isoformat()} and "
+            f"{report.accounts_compared} Stripe accounts with their payouts "
+            f"({timezone.now():%Y-%m-%d %H:%M} UTC): {total} differences."
         )
-        if differences:
+        if total:
             raise SystemExit(1)

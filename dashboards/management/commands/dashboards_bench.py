@@ -402,6 +402,22 @@ class Command(BaseCommand):
                 "sales partial: membership sales, page 2",
                 per_seller(lambda s: ("/dashboard/sales/?kind=membership&page=2", hx)),
             ),
+            # Memberships are seeded at a steady rate too, so the last 30 days hold as many
+            # membership sales at both sizes: the filter's cost without the page filling up.
+            (
+                "sales partial: membership sales, last 30 days",
+                per_seller(
+                    lambda s: (
+                        "/dashboard/sales/?kind=membership&date_from="
+                        f"{tz_today[s.pk] - dt.timedelta(days=29):%Y-%m-%d}",
+                        hx,
+                    )
+                ),
+            ),
+            (
+                "sales partial: one-off sales, page 2",
+                per_seller(lambda s: ("/dashboard/sales/?kind=one_off&page=2", hx)),
+            ),
             (
                 "sales partial: buyer email search",
                 per_seller(lambda s: ("/dashboard/sales/?q=buyer12", hx)),

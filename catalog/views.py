@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -5,9 +7,11 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.forms import CourseForm, CoursePriceForm, CourseSearchForm
+from catalog.fragment_cache import catalog_fragments_seconds, catalog_fragments_version
 from catalog.models import Course
 from catalog.selectors import (
     course_get,
@@ -25,27 +29,51 @@ from checkout.selectors import course_access_allowed, course_buy_box
 from checkout.services.orders import order_fee_amount
 
 COURSES_PER_PAGE = 12
+# The catalog's pages whose cards are cached: plain page numbers, so the keys stay few.
+CACHED_PAGE = re.compile(r"[1-9][0-9]{0,2}")
 
 
 @require_GET
 def home(request):
-    featured = course_list_published()[:6]
-    return render(request, "catalog/home.html", {"featured_courses": featured})
+    return render(
+        request,
+        "catalog/home.html",
+        {
+            # A queryset runs only if the cached cards are missing.
+            "featured_courses": course_list_published()[:6],
+            "cards_version": catalog_fragments_version(),
+            "cards_seconds": catalog_fragments_seconds(),
+        },
+    )
 
 
 @require_GET
 def course_list(request):
     search_form = CourseSearchForm(request.GET)
     search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
-    page = Paginator(course_list_published(search=search), COURSES_PER_PAGE).get_page(
-        request.GET.get("page")
+    page_number = request.GET.get("page") or "1"
+    # Paginating runs two queries (count, page); lazily, so a cached list runs neither.
+    page = SimpleLazyObject(
+        lambda: Paginator(course_list_published(search=search), COURSES_PER_PAGE).get_page(
+            page_number
+        )
     )
     template = "catalog/course_list.html"
     # A history restore after htmx's cache missed replaces the whole body: it needs the page.
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         template += "#course-results"
     response = render(
-        request, template, {"search_form": search_form, "search": search, "page": page}
+        request,
+        template,
+        {
+            "search_form": search_form,
+            "search": search,
+            "page": page,
+            # Searches are not cached: any text makes a new key, so they could fill the cache.
+            "cards_page": page_number if not search and CACHED_PAGE.fullmatch(page_number) else "",
+            "cards_version": catalog_fragments_version(),
+            "cards_seconds": catalog_fragments_seconds(),
+        },
     )
     # The same URL answers with a page or a fragment, so caches must keep them apart.
     patch_vary_headers(response, ("HX-Request",))

@@ -171,12 +171,12 @@ FORM_RENDERER = "site_config.forms.SiteFormRenderer"
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-# A PostgreSQL connection costs a few milliseconds to open, so each server thread keeps its own
-# for ten minutes and checks it is alive before reusing it after an error or an idle spell.
-# SQLite keeps the old default, a connection per request (cheap: a file, no network).
-DATABASE_CONN_MAX_AGE = int(
-    os.environ.get("DATABASE_CONN_MAX_AGE", "600" if DATABASE_URL.startswith("postgres") else "0")
-)
+# Each server thread keeps its database connection for ten minutes instead of opening one per
+# request, and checks it is alive before reusing it after an error or an idle spell. On
+# PostgreSQL a new connection costs a few milliseconds (network, authentication); on SQLite it
+# costs the file open, Django's registering its SQL functions and the PRAGMAs below, about as much
+# as a whole cheap request.
+DATABASE_CONN_MAX_AGE = int(os.environ.get("DATABASE_CONN_MAX_AGE", "600"))
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL, conn_max_age=DATABASE_CONN_MAX_AGE, conn_health_checks=True
@@ -186,14 +186,22 @@ if STRIPE_SANDBOX_ENABLED:
     # The sandbox keeps its state apart so it never shares a transaction with the app.
     DATABASES["stripe_sandbox"] = dj_database_url.parse(
         os.environ.get("STRIPE_SANDBOX_DATABASE_URL", "")
-        or f"sqlite:///{BASE_DIR / 'stripe_sandbox.sqlite3'}"
+        or f"sqlite:///{BASE_DIR / 'stripe_sandbox.sqlite3'}",
+        conn_max_age=DATABASE_CONN_MAX_AGE,
+        conn_health_checks=True,
     )
     DATABASE_ROUTERS = ["stripe_sandbox.routers.SandboxRouter"]
+# SQLite, once per connection: WAL lets the web server, the task worker and the sandbox read
+# while one writes; with WAL, synchronous=NORMAL syncs the disk at checkpoints instead of at
+# every commit. A commit then survives the process crashing but not the machine losing power
+# (the database is never corrupted); PostgreSQL is the database for that kind of durability.
+# Write transactions take the write lock when they begin (IMMEDIATE), so two writers wait for
+# each other (up to the 5 s timeout) instead of one failing with "database is locked".
+SQLITE_INIT_COMMAND = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.sqlite3":
-        # WAL lets the web server, the task worker and the sandbox read while one writes.
         _database.setdefault("OPTIONS", {}).update(
-            {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+            {"init_command": SQLITE_INIT_COMMAND, "transaction_mode": "IMMEDIATE"}
         )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -313,6 +321,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# How long the catalog's course cards stay cached (catalog/fragment_cache.py). A change replaces
+# their version at once in a shared cache; a local one is per process, so there the others may
+# show the old cards this long.
+CATALOG_CACHE_SECONDS = int(os.environ.get("CATALOG_CACHE_SECONDS", "300" if REDIS_URL else "10"))
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG and SITE_URL.startswith("https://")

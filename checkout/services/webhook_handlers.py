@@ -1,10 +1,13 @@
 """Stripe's webhook events: stored once, then handed to the service each type needs."""
 
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import services as account_services
 from checkout import membership_services
 from checkout.models import WebhookEvent
+from checkout.selectors import webhook_event_processed
 from checkout.services.orders import (
     order_attach_session,
     order_cancel_expired,
@@ -19,27 +22,46 @@ from checkout.stripe_webhooks import ParsedEvent
 def webhook_event_receive(*, event: ParsedEvent, endpoint: str) -> WebhookEvent | None:
     """Store a verified event once and process it; None for a duplicate already processed.
 
+    A duplicate costs one indexed read. A new event costs that read and one insert, with its
+    first attempt counted; one with nothing to do is stored as processed in that same insert.
     A handler's exception propagates (the view answers 500, Stripe retries); the stored event
     keeps the error and is processed again on the retry.
     """
-    record, _ = WebhookEvent.objects.get_or_create(
-        event_id=event.id,
-        defaults={
-            "type": event.type,
-            "account": event.account,
-            "endpoint": endpoint,
-            "payload": event.payload,
-        },
-    )
-    if record.processed_at is not None:
+    if webhook_event_processed(event_id=event.id):
         return None
-    webhook_event_process(record=record)
+    handler = _handler_for(event_type=event.type, account=event.account)
+    try:
+        with transaction.atomic():
+            record = WebhookEvent.objects.create(
+                event_id=event.id,
+                type=event.type,
+                account=event.account,
+                endpoint=endpoint,
+                payload=event.payload,
+                attempts=1,
+                processed_at=timezone.now() if handler is None else None,
+            )
+    except IntegrityError:
+        # Stored already: Stripe's retry of an event whose handler failed, or the same event
+        # delivered twice at once. Count this attempt too.
+        record = WebhookEvent.objects.defer("payload").get(event_id=event.id)
+        if record.processed_at is not None:
+            return None
+        WebhookEvent.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+    else:
+        if record.processed_at is not None:
+            return record
+    _handle(record=record, handler=handler)
     return record
 
 
 def webhook_event_process(*, record: WebhookEvent) -> None:
-    WebhookEvent.objects.filter(pk=record.pk).update(attempts=record.attempts + 1)
-    handler = WEBHOOK_HANDLERS.get(record.type)
+    """Process a stored event again (the admin's action), counting the attempt."""
+    WebhookEvent.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+    _handle(record=record, handler=_handler_for(event_type=record.type, account=record.account))
+
+
+def _handle(*, record: WebhookEvent, handler) -> None:
     try:
         if handler is not None:
             handler(record)
@@ -47,6 +69,14 @@ def webhook_event_process(*, record: WebhookEvent) -> None:
         WebhookEvent.objects.filter(pk=record.pk).update(last_error=repr(error)[:2000])
         raise
     WebhookEvent.objects.filter(pk=record.pk).update(processed_at=timezone.now(), last_error="")
+
+
+def _handler_for(*, event_type: str, account: str):
+    """The service an event needs; None when it needs nothing."""
+    if event_type in PAYOUT_EVENT_TYPES and not account:
+        # The platform's own balance and payouts: no seller's payout figures to refresh.
+        return None
+    return WEBHOOK_HANDLERS.get(event_type)
 
 
 def _event_object(record: WebhookEvent) -> dict:

@@ -6,6 +6,7 @@ import time
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services as account_services
@@ -170,6 +171,41 @@ def test_a_duplicate_event_is_acknowledged_without_effect(client, settings, retr
     assert WebhookEvent.objects.get().attempts == 1
     assert retrieve == [order.checkout_session_id]
     assert len(mail.outbox) == 2
+
+
+def writes(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))]
+
+
+def test_a_duplicate_is_answered_after_one_read_and_no_write(client, settings):
+    payload = event_payload(
+        "balance.available", {"object": "balance", "available": []}, event_id="evt_dup"
+    )
+    deliver(client, settings, payload)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = deliver(client, settings, payload)
+
+    assert response.status_code == 200
+    assert len(queries) == 1
+    assert "payload" not in queries[0]["sql"]
+    assert WebhookEvent.objects.get().attempts == 1
+
+
+def test_an_event_with_nothing_to_do_is_stored_as_processed_in_one_write(client, settings):
+    # The platform's own balance changed: no seller's payout figures to refresh.
+    payload = event_payload(
+        "balance.available", {"object": "balance", "available": []}, event_id="evt_balance"
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        response = deliver(client, settings, payload)
+
+    assert response.status_code == 200
+    assert len(writes(queries)) == 1
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is not None
+    assert (event.attempts, event.type) == (1, "balance.available")
 
 
 def test_two_events_for_one_session_fulfil_once(client, settings, retrieve):

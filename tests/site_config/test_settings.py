@@ -56,10 +56,23 @@ def test_postgresql_connections_last_and_are_checked_before_reuse():
     assert found["health"] is True
 
 
-def test_sqlite_opens_a_connection_per_request():
-    found = run_in_new_process(READ_SETTINGS)
+def test_sqlite_connections_last_and_set_their_pragmas_once(tmp_path):
+    found = run_in_new_process(
+        """
+from django.conf import settings
+from django.db import connection
+with connection.cursor() as cursor:
+    pragmas = [cursor.execute(f"PRAGMA {name}").fetchone()[0]
+               for name in ("journal_mode", "synchronous")]
+print(json.dumps({"max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+                  "pragmas": pragmas}))
+""",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}",
+    )
 
-    assert found["max_age"] == 0
+    assert found["max_age"] == 600
+    # WAL, and synchronous NORMAL (1): a commit no longer waits for the disk.
+    assert found["pragmas"] == ["wal", 1]
 
 
 def test_with_redis_url_a_rate_limit_counted_in_one_process_holds_in_another():

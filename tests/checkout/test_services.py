@@ -11,7 +11,7 @@ from django.utils import timezone
 from checkout import stripe_payments
 from checkout.models import Order, OrderEmail, Refund, SaleTotal, StripeCustomer
 from checkout.selectors import order_amount_left_to_refund
-from checkout.services.errors import CheckoutError, CourseAlreadyOwned
+from checkout.services.errors import CheckoutError, CourseAlreadyOwned, EventNotReady
 from checkout.services.orders import (
     TRANSFER_CLAIM_TIMEOUT,
     _order_transfer_to_seller,
@@ -40,6 +40,7 @@ class FakeGateway:
         self.session: stripe_payments.CheckoutSession | None = None
         self.error: StripeGatewayError | None = None
         self.amount_refunded = 0
+        self.refunds: tuple[stripe_payments.RefundState, ...] = ()
         for name in (
             "checkout_session_create",
             "checkout_session_retrieve",
@@ -94,6 +95,7 @@ class FakeGateway:
             payment_intent_id="pi",
             amount=0,
             amount_refunded=self.amount_refunded,
+            refunds=self.refunds,
         )
 
 
@@ -517,10 +519,13 @@ def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhoo
 def test_refunds_above_what_is_left_are_refused_on_the_server(gateway):
     order = PaidOrderFactory(refunded_amount=4000, status=Order.Status.PARTIALLY_REFUNDED)
 
-    with pytest.raises(CheckoutError, match="larger than"):
+    # The seller reads these words on the sale's page.
+    with pytest.raises(CheckoutError) as larger:
         order_refund(order_id=order.pk, amount=901, requested_by=order.seller)
-    with pytest.raises(CheckoutError, match="more than zero"):
+    with pytest.raises(CheckoutError) as zero:
         order_refund(order_id=order.pk, amount=0, requested_by=order.seller)
+    assert str(larger.value) == "The refund is larger than what is left to refund."
+    assert str(zero.value) == "The refund must be more than zero."
 
     assert gateway.calls == []
     assert not Refund.objects.exists()
@@ -673,8 +678,9 @@ def test_a_failed_refund_does_not_count_its_reversal_against_what_is_left(gatewa
 def test_separate_charge_refund_waits_for_the_transfer(gateway):
     order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
 
-    with pytest.raises(CheckoutError, match="transfer"):
+    with pytest.raises(CheckoutError) as waiting:
         order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+    assert str(waiting.value) == "The seller's transfer is still being made. Try again shortly."
 
 
 def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
@@ -754,3 +760,165 @@ def test_fulfilment_does_not_touch_someone_elses_order(gateway):
 
     other.refresh_from_db()
     assert other.status == Order.Status.PENDING
+
+
+def test_the_smallest_refund_is_one_minor_unit(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+
+    refund = order_refund(order_id=order.pk, amount=1, requested_by=order.seller)
+
+    assert refund.amount == 1
+    assert gateway.kwargs("refund_create")["amount"] == 1
+
+
+def test_the_last_reversal_never_takes_more_than_the_transfer(gateway):
+    # Net 1 cent: the first refund's share (0.6) rounds up to all of it, so the last has
+    # nothing left to take back and asks Stripe for no reversal at all.
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=999
+    )
+
+    order_refund(order_id=order.pk, amount=600, requested_by=order.seller)
+    last = order_refund(order_id=order.pk, amount=400, requested_by=order.seller)
+
+    sent = [kw["amount"] for name, kw in gateway.calls if name == "transfer_reversal_create"]
+    assert sent == [1]
+    assert last.transfer_reversal_amount == 0
+    order.refresh_from_db()
+    assert order.transfer_reversed_amount == 1
+
+
+def test_a_reversal_stripe_refused_does_not_count_as_taken_back(gateway, monkeypatch):
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=200
+    )
+    made = gateway._transfer_reversal_create
+
+    def refuse_first(**kwargs):
+        if not Refund.objects.exclude(transfer_reversal_id="").exists() and kwargs["amount"] == 80:
+            raise StripeGatewayError("The payment service returned an error.")
+        return made(**kwargs)
+
+    monkeypatch.setattr(gateway, "_transfer_reversal_create", refuse_first)
+    with pytest.raises(StripeGatewayError):
+        order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+    first = Refund.objects.get()
+    assert first.failure_message.startswith("Refunded, but taking the seller's share back failed")
+
+    order_refund(order_id=order.pk, amount=200, requested_by=order.seller)
+
+    # Only the reversal Stripe made (160 of the 200) lowers the seller's net, not the refused 80.
+    order.refresh_from_db()
+    assert order.transfer_reversed_amount == 160
+    assert order.seller_net_amount == 800 - 160
+
+
+def _stripe_refund(id, amount, *, status="succeeded", currency="eur", reason="", ours=None):
+    return stripe_payments.RefundState(
+        id=id,
+        amount=amount,
+        currency=currency,
+        status=status,
+        failure_reason=reason,
+        refund_id=ours,
+    )
+
+
+def test_refund_rows_follow_stripes_refunds_wherever_they_were_made(gateway, on_commit):
+    order = PaidOrderFactory(course__currency="eur")
+    other_order = PaidOrderFactory(course__currency="eur")
+    # The app's own refund, saved before Stripe's id came back.
+    ours = Refund.objects.create(order=order, amount=500, currency="eur", status="pending")
+    ours_failed = Refund.objects.create(order=order, amount=70, currency="eur", status="pending")
+    # Another order's refund row whose id a refund made elsewhere happens to carry.
+    theirs = Refund.objects.create(order=other_order, amount=300, currency="eur")
+    # A row that already has its Stripe id is never matched by the id in metadata.
+    settled = Refund.objects.create(
+        order=order, amount=100, currency="eur", status="succeeded", stripe_refund_id="re_old"
+    )
+    gateway.amount_refunded = 1000
+    gateway.refunds = (
+        _stripe_refund("re_ours", 500, currency="eur", ours=ours.pk),
+        _stripe_refund(
+            "re_ours_failed",
+            70,
+            status="failed",
+            reason="expired_or_canceled_card",
+            ours=ours_failed.pk,
+        ),
+        _stripe_refund("re_dashboard", 200, currency="", ours=theirs.pk),
+        _stripe_refund(
+            "re_api", 150, status="failed", reason="lost_or_stolen_card", ours=settled.pk
+        ),
+        _stripe_refund("re_odd", 50, status="failed", reason="something_new"),
+        _stripe_refund("re_old", 100),
+    )
+
+    with on_commit(execute=True):
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
+
+    rows = {
+        row.stripe_refund_id: (row.pk, row.amount, row.currency, row.status, row.failure_message)
+        for row in Refund.objects.filter(order=order)
+    }
+    assert rows == {
+        "re_ours": (ours.pk, 500, "eur", "succeeded", ""),
+        "re_ours_failed": (
+            ours_failed.pk,
+            70,
+            "eur",
+            "failed",
+            "The refund failed: the buyer's card has expired or was cancelled",
+        ),
+        "re_dashboard": (rows["re_dashboard"][0], 200, "eur", "succeeded", ""),
+        "re_api": (
+            rows["re_api"][0],
+            150,
+            "eur",
+            "failed",
+            "The refund failed: the buyer's card was reported lost or stolen",
+        ),
+        "re_odd": (
+            rows["re_odd"][0],
+            50,
+            "eur",
+            "failed",
+            "The refund failed: the buyer's bank did not accept it",
+        ),
+        "re_old": (settled.pk, 100, "eur", "succeeded", ""),
+    }
+    theirs.refresh_from_db()
+    assert (theirs.order_id, theirs.stripe_refund_id) == (other_order.pk, None)
+    # The seller hears about each failed refund, and only those.
+    failed_notices = sorted(
+        kind
+        for kind in OrderEmail.objects.filter(order=order).values_list("kind", flat=True)
+        if kind.startswith("refund-failed-")
+    )
+    assert failed_notices == [
+        "refund-failed-re_api",
+        "refund-failed-re_odd",
+        "refund-failed-re_ours_failed",
+    ]
+
+
+def test_a_refunds_failure_words_are_kept_when_stripe_later_gives_no_reason(gateway):
+    order = PaidOrderFactory()
+    ours = Refund.objects.create(
+        order=order, amount=500, currency="usd", status="succeeded", stripe_refund_id="re_1"
+    )
+    gateway.amount_refunded = 500
+    gateway.refunds = (_stripe_refund("re_1", 500, currency="usd", ours=ours.pk),)
+    Refund.objects.filter(pk=ours.pk).update(failure_message="kept")
+
+    order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
+
+    ours.refresh_from_db()
+    assert (ours.status, ours.failure_message) == ("succeeded", "kept")
+
+
+def test_a_dispute_for_an_order_not_recorded_yet_says_which_charge(gateway):
+    with pytest.raises(EventNotReady) as not_ready:
+        order_mark_disputed(charge_id="ch_not_yet")
+
+    assert str(not_ready.value) == "No order has charge ch_not_yet yet."

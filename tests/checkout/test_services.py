@@ -699,9 +699,9 @@ def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gate
     gateway.amount_refunded = 1000
 
     with on_commit(execute=True):
-        order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
     with on_commit(execute=True):
-        order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
 
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 1000)
@@ -710,7 +710,7 @@ def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gate
 
     gateway.amount_refunded = 4900
     with on_commit(execute=True):
-        order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
 
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
@@ -723,7 +723,7 @@ def test_a_stale_refunded_total_never_lowers_the_order(gateway):
     order = PaidOrderFactory(refunded_amount=3000, status=Order.Status.PARTIALLY_REFUNDED)
     gateway.amount_refunded = 1000
 
-    order_apply_refunds(charge_id=order.charge_id)
+    order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
 
     order.refresh_from_db()
     assert order.refunded_amount == 3000

@@ -436,6 +436,29 @@ def test_a_live_transfer_claim_is_never_taken_over_and_a_stale_one_is(
     assert gateway.names().count("transfer_create") == transfers
 
 
+def test_a_transfer_claim_holds_only_its_own_order(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+    waiting = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+
+    order_fulfil(session_id=order.checkout_session_id)
+
+    waiting.refresh_from_db()
+    assert (waiting.transfer_id, waiting.transfer_claimed_at) == ("", None)
+    order_fulfil(session_id=waiting.checkout_session_id)
+    assert gateway.names().count("transfer_create") == 2
+
+
+@pytest.mark.parametrize("status", [Order.Status.DISPUTED, Order.Status.REFUNDED])
+def test_a_disputed_or_refunded_sale_is_never_transferred_to_the_seller(gateway, status):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="", status=status)
+
+    order_fulfil(session_id=order.checkout_session_id)
+
+    assert "transfer_create" not in gateway.names()
+    order.refresh_from_db()
+    assert (order.transfer_id, order.transfer_claimed_at) == ("", None)
+
+
 def test_a_transfer_made_after_this_process_read_the_order_is_never_made_again(gateway):
     """Two fulfilments read the order untransferred; the first transfers. The second's claim,
     made with its stale copy, must still see the transfer on the row and make none."""

@@ -534,6 +534,8 @@ def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhoo
         "succeeded",
         1000,
     )
+    stored = Refund.objects.get()
+    assert (stored.currency, stored.requested_by) == (order.currency, order.seller)
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     assert order_amount_left_to_refund(order=order) == 3900
@@ -713,7 +715,11 @@ def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
     with pytest.raises(StripeGatewayError):
         order_refund(order_id=order.pk, amount=4900, requested_by=order.seller)
 
-    assert Refund.objects.get().status == "failed"
+    failed = Refund.objects.get()
+    assert (failed.status, failed.failure_message) == (
+        "failed",
+        "The payment service returned an error.",
+    )
     assert order_amount_left_to_refund(order=order) == 4900
 
 

@@ -15,6 +15,7 @@ from checkout.services.errors import CheckoutError, CourseAlreadyOwned, EventNot
 from checkout.services.orders import (
     TRANSFER_CLAIM_TIMEOUT,
     _order_transfer_to_seller,
+    order_attach_session,
     order_checkout_start,
     order_fee_amount,
     order_fulfil,
@@ -167,6 +168,7 @@ def test_buying_creates_a_pending_order_and_one_session_with_the_server_price(
     assert sent["success_url"].endswith("/checkout/success/?session_id={CHECKOUT_SESSION_ID}")
     assert sent["cancel_url"].endswith(f"/checkout/orders/{order.pk}/cancelled/")
     assert sent["customer_id"] == ""
+    assert sent["customer_email"] == buyer.email
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
     assert (order.amount, order.fee_amount, order.charge_type) == (4900, 613, order_charge_type)
@@ -198,6 +200,12 @@ def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
     course = make_course(account_type="standard")
     account_id = course.seller.stripe_account.stripe_account_id
     StripeCustomer.objects.create(user=buyer, stripe_account_id=account_id, customer_id="cus_gone")
+    # The same buyer on the platform, and another buyer on this account, are other customers.
+    StripeCustomer.objects.create(user=buyer, stripe_account_id="", customer_id="cus_platform")
+    someone = UserFactory()
+    StripeCustomer.objects.create(
+        user=someone, stripe_account_id=account_id, customer_id="cus_gone"
+    )
     gateway.error = StripeGatewayError("No such customer.", code=StripeErrorCode.RESOURCE_MISSING)
 
     with pytest.raises(StripeGatewayError):
@@ -208,7 +216,9 @@ def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
     customers = [kwargs["customer_id"] for name, kwargs in gateway.calls]
     assert customers == ["cus_gone", ""]
     assert order.status == Order.Status.PENDING
-    assert not StripeCustomer.objects.filter(user=buyer).exists()
+    assert list(
+        StripeCustomer.objects.order_by("customer_id").values_list("user", "customer_id")
+    ) == [(someone.pk, "cus_gone"), (buyer.pk, "cus_platform")]
 
 
 def test_an_outage_keeps_the_stored_customer(make_course, buyer, gateway):
@@ -238,7 +248,9 @@ def test_a_click_while_the_first_is_still_getting_its_session_is_asked_to_wait(
     course = make_course()
     OrderFactory(buyer=buyer, course=course, checkout_session_id=None, checkout_url="")
 
-    with pytest.raises(CheckoutError, match="being prepared"):
+    with pytest.raises(
+        CheckoutError, match=r"^Your payment page is being prepared\. Try again in a moment\.$"
+    ):
         order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
@@ -258,7 +270,7 @@ def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
 def test_a_seller_cannot_buy_their_own_course(make_course, gateway):
     course = make_course()
 
-    with pytest.raises(CheckoutError, match="your own course"):
+    with pytest.raises(CheckoutError, match=r"^You cannot buy your own course\.$"):
         order_checkout_start(buyer=course.seller, course=course)
 
     assert gateway.calls == []
@@ -270,7 +282,7 @@ def test_a_course_whose_seller_cannot_take_charges_cannot_be_bought(make_course,
     course.seller.stripe_account.charges_enabled = False
     course.seller.stripe_account.save()
 
-    with pytest.raises(CheckoutError, match="not available"):
+    with pytest.raises(CheckoutError, match=r"^This course is not available to buy yet\.$"):
         order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
@@ -280,7 +292,7 @@ def test_an_owner_is_told_they_own_the_course(make_course, buyer, gateway):
     course = make_course()
     PaidOrderFactory(buyer=buyer, course=course)
 
-    with pytest.raises(CourseAlreadyOwned):
+    with pytest.raises(CourseAlreadyOwned, match=r"^You already own this course\.$"):
         order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
@@ -951,3 +963,39 @@ def test_a_dispute_for_an_order_not_recorded_yet_says_which_charge(gateway):
         order_mark_disputed(charge_id="ch_not_yet")
 
     assert str(not_ready.value) == "No order has charge ch_not_yet yet."
+
+
+def test_a_lost_session_is_linked_only_to_the_order_it_names_with_its_price_and_place(gateway):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
+    neighbour = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
+
+    def attach(session_id, amount=4900, currency="usd", stripe_account_id=""):
+        order_attach_session(
+            order_id=order.pk,
+            session_id=session_id,
+            amount=amount,
+            currency=currency,
+            stripe_account_id=stripe_account_id,
+        )
+        order.refresh_from_db()
+        return order.checkout_session_id
+
+    # A destination charge's session lives on the platform, never on the seller's account.
+    assert attach("cs_on_seller", stripe_account_id=order.stripe_account_id) is None
+    assert attach("cs_other_amount", amount=4800) is None
+    assert attach("cs_other_currency", currency="eur") is None
+    assert attach("cs_ours") == "cs_ours"
+    assert attach("cs_later") == "cs_ours"
+    neighbour.refresh_from_db()
+    assert neighbour.checkout_session_id is None
+
+
+def test_stripe_taking_another_amount_than_the_order_says_is_logged(gateway, caplog):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.session = paid_session(order, amount_total=4800, currency="eur")
+
+    order_fulfil(session_id=order.checkout_session_id)
+
+    [error] = [r for r in caplog.records if r.name == "checkout.services.orders"]
+    assert error.levelname == "ERROR"
+    assert error.getMessage() == f"Order {order.pk}: Stripe took 4800 eur, the order says 4900 usd"

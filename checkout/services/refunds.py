@@ -173,7 +173,7 @@ def _seller_share_of_refund(*, order: Order, amount: int, is_last: bool) -> int:
     return min(int(share), left)
 
 
-def order_apply_refunds(*, charge_id: str, stripe_account_id: str = "") -> Order | None:
+def order_apply_refunds(*, charge_id: str, stripe_account_id: str) -> Order | None:
     """Follow Stripe's refunded total for a charge (re-read, so events may come in any order)."""
     order = Order.objects.filter(charge_id=charge_id).first()
     if order is None:

@@ -1,5 +1,6 @@
 """`manage.py reconcile_orders` and the admin's reprocess action."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from checkout import stripe_payments
 from checkout.models import Order, WebhookEvent
+from checkout.services.orders import orders_reconcile
 from site_config.stripe_client import StripeGatewayError
 from tests.checkout.conftest import paid_session
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
@@ -15,7 +17,7 @@ from tests.checkout.factories import OrderFactory, PaidOrderFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_reconcile_fulfils_paid_cancels_expired_and_leaves_open_sessions(monkeypatch):
+def test_reconcile_fulfils_paid_cancels_expired_and_leaves_open_sessions(monkeypatch, caplog):
     paid = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
     expired = OrderFactory()
     still_open = OrderFactory()
@@ -52,6 +54,11 @@ def test_reconcile_fulfils_paid_cancels_expired_and_leaves_open_sessions(monkeyp
     assert statuses[still_open.pk] == Order.Status.PENDING
     assert statuses[unreachable.pk] == Order.Status.PENDING
     assert already_done.checkout_session_id not in asked
+    # The operator is told which order could not be checked, and why.
+    [warning] = [r for r in caplog.records if r.name == "checkout.services.orders"]
+    assert warning.levelname == "WARNING"
+    assert warning.getMessage() == f"Reconciling order {unreachable.pk} failed"
+    assert isinstance(warning.exc_info[1], StripeGatewayError)
 
 
 def test_reconcile_finishes_a_separate_charge_transfer_that_failed(monkeypatch):
@@ -125,3 +132,43 @@ def test_admin_order_page_shows_its_refunds(admin_client):
     page = admin_client.get(reverse("admin:checkout_order_change", args=[order.pk]))
 
     assert "re_admin" in page.content.decode()
+
+
+def test_reconcile_counts_every_outcome_and_goes_on_after_an_unreachable_order(monkeypatch):
+    # Different counts per outcome, and the unreachable orders first, so a count that is
+    # overwritten, swapped or cut short by the first failure shows.
+    outcomes = ["error", "error", "paid", "open", "expired", "paid", "expired", "paid", "open"]
+    orders = [OrderFactory(charge_type=Order.ChargeType.DESTINATION) for _ in outcomes]
+    for minutes, order in enumerate(orders):
+        Order.objects.filter(pk=order.pk).update(
+            created_at=order.created_at + timedelta(minutes=minutes)
+        )
+    answers = {}
+    for order, outcome in zip(orders, outcomes, strict=True):
+        if outcome == "paid":
+            answers[order.checkout_session_id] = paid_session(order)
+        elif outcome == "expired":
+            answers[order.checkout_session_id] = paid_session(
+                order, status="expired", payment_status="unpaid"
+            )
+        elif outcome == "open":
+            answers[order.checkout_session_id] = paid_session(
+                order, status="open", payment_status="unpaid"
+            )
+
+    def retrieve(*, session_id, stripe_account_id=""):
+        if session_id not in answers:
+            raise StripeGatewayError("The payment service could not be reached.")
+        return answers[session_id]
+
+    monkeypatch.setattr(stripe_payments, "checkout_session_retrieve", retrieve)
+
+    assert orders_reconcile() == {
+        "paid": 3,
+        "cancelled": 2,
+        "open": 2,
+        "errors": 2,
+        "reversed": 0,
+        "still_failing": 0,
+    }
+    assert Order.objects.filter(status=Order.Status.PAID).count() == 3

@@ -15,6 +15,7 @@ from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.orders import (
     TRANSFER_CLAIM_TIMEOUT,
     _order_transfer_to_seller,
+    order_attach_session,
     order_checkout_start,
     order_fee_amount,
     order_fulfil,
@@ -43,6 +44,7 @@ class FakeGateway:
         self.error: StripeGatewayError | None = None
         self.amount_refunded = 0
         self.dispute: stripe_payments.DisputeState | None = None
+        self.refunds: tuple[stripe_payments.RefundState, ...] = ()
         for name in (
             "checkout_session_create",
             "checkout_session_retrieve",
@@ -105,6 +107,7 @@ class FakeGateway:
             payment_intent_id="pi",
             amount=0,
             amount_refunded=self.amount_refunded,
+            refunds=self.refunds,
         )
 
 
@@ -176,6 +179,7 @@ def test_buying_creates_a_pending_order_and_one_session_with_the_server_price(
     assert sent["success_url"].endswith("/checkout/success/?session_id={CHECKOUT_SESSION_ID}")
     assert sent["cancel_url"].endswith(f"/checkout/orders/{order.pk}/cancelled/")
     assert sent["customer_id"] == ""
+    assert sent["customer_email"] == buyer.email
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
     assert (order.amount, order.fee_amount, order.charge_type) == (4900, 613, order_charge_type)
@@ -207,6 +211,12 @@ def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
     course = make_course(account_type="standard")
     account_id = course.seller.stripe_account.stripe_account_id
     StripeCustomer.objects.create(user=buyer, stripe_account_id=account_id, customer_id="cus_gone")
+    # The same buyer on the platform, and another buyer on this account, are other customers.
+    StripeCustomer.objects.create(user=buyer, stripe_account_id="", customer_id="cus_platform")
+    someone = UserFactory()
+    StripeCustomer.objects.create(
+        user=someone, stripe_account_id=account_id, customer_id="cus_gone"
+    )
     gateway.error = StripeGatewayError("No such customer.", code=StripeErrorCode.RESOURCE_MISSING)
 
     with pytest.raises(StripeGatewayError):
@@ -217,7 +227,9 @@ def test_a_customer_deleted_on_stripe_is_forgotten_so_the_next_click_works(
     customers = [kwargs["customer_id"] for name, kwargs in gateway.calls]
     assert customers == ["cus_gone", ""]
     assert order.status == Order.Status.PENDING
-    assert not StripeCustomer.objects.filter(user=buyer).exists()
+    assert list(
+        StripeCustomer.objects.order_by("customer_id").values_list("user", "customer_id")
+    ) == [(someone.pk, "cus_gone"), (buyer.pk, "cus_platform")]
 
 
 def test_an_outage_keeps_the_stored_customer(make_course, buyer, gateway):
@@ -247,7 +259,9 @@ def test_a_click_while_the_first_is_still_getting_its_session_is_asked_to_wait(
     course = make_course()
     OrderFactory(buyer=buyer, course=course, checkout_session_id=None, checkout_url="")
 
-    with pytest.raises(CheckoutError, match="being prepared"):
+    with pytest.raises(
+        CheckoutError, match=r"^Your payment page is being prepared\. Try again in a moment\.$"
+    ):
         order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
@@ -267,7 +281,7 @@ def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
 def test_a_seller_cannot_buy_their_own_course(make_course, gateway):
     course = make_course()
 
-    with pytest.raises(CheckoutError, match="your own course"):
+    with pytest.raises(CheckoutError, match=r"^You cannot buy your own course\.$"):
         order_checkout_start(buyer=course.seller, course=course)
 
     assert gateway.calls == []
@@ -279,7 +293,7 @@ def test_a_course_whose_seller_cannot_take_charges_cannot_be_bought(make_course,
     course.seller.stripe_account.charges_enabled = False
     course.seller.stripe_account.save()
 
-    with pytest.raises(CheckoutError, match="not available"):
+    with pytest.raises(CheckoutError, match=r"^This course is not available to buy yet\.$"):
         order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
@@ -289,7 +303,7 @@ def test_an_owner_is_told_they_own_the_course(make_course, buyer, gateway):
     course = make_course()
     PaidOrderFactory(buyer=buyer, course=course)
 
-    with pytest.raises(CourseAlreadyOwned):
+    with pytest.raises(CourseAlreadyOwned, match=r"^You already own this course\.$"):
         order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
@@ -445,6 +459,29 @@ def test_a_live_transfer_claim_is_never_taken_over_and_a_stale_one_is(
     assert gateway.names().count("transfer_create") == transfers
 
 
+def test_a_transfer_claim_holds_only_its_own_order(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+    waiting = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
+
+    order_fulfil(session_id=order.checkout_session_id)
+
+    waiting.refresh_from_db()
+    assert (waiting.transfer_id, waiting.transfer_claimed_at) == ("", None)
+    order_fulfil(session_id=waiting.checkout_session_id)
+    assert gateway.names().count("transfer_create") == 2
+
+
+@pytest.mark.parametrize("status", [Order.Status.DISPUTED, Order.Status.REFUNDED])
+def test_a_disputed_or_refunded_sale_is_never_transferred_to_the_seller(gateway, status):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="", status=status)
+
+    order_fulfil(session_id=order.checkout_session_id)
+
+    assert "transfer_create" not in gateway.names()
+    order.refresh_from_db()
+    assert (order.transfer_id, order.transfer_claimed_at) == ("", None)
+
+
 def test_a_transfer_made_after_this_process_read_the_order_is_never_made_again(gateway):
     """Two fulfilments read the order untransferred; the first transfers. The second's claim,
     made with its stale copy, must still see the transfer on the row and make none."""
@@ -520,6 +557,8 @@ def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhoo
         "succeeded",
         1000,
     )
+    stored = Refund.objects.get()
+    assert (stored.currency, stored.requested_by) == (order.currency, order.seller)
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
     assert order_amount_left_to_refund(order=order) == 3900
@@ -528,10 +567,13 @@ def test_a_partial_refund_is_sent_and_recorded_while_status_waits_for_the_webhoo
 def test_refunds_above_what_is_left_are_refused_on_the_server(gateway):
     order = PaidOrderFactory(refunded_amount=4000, status=Order.Status.PARTIALLY_REFUNDED)
 
-    with pytest.raises(CheckoutError, match="larger than"):
+    # The seller reads these words on the sale's page.
+    with pytest.raises(CheckoutError) as larger:
         order_refund(order_id=order.pk, amount=901, requested_by=order.seller)
-    with pytest.raises(CheckoutError, match="more than zero"):
+    with pytest.raises(CheckoutError) as zero:
         order_refund(order_id=order.pk, amount=0, requested_by=order.seller)
+    assert str(larger.value) == "The refund is larger than what is left to refund."
+    assert str(zero.value) == "The refund must be more than zero."
 
     assert gateway.calls == []
     assert not Refund.objects.exists()
@@ -684,8 +726,9 @@ def test_a_failed_refund_does_not_count_its_reversal_against_what_is_left(gatewa
 def test_separate_charge_refund_waits_for_the_transfer(gateway):
     order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="")
 
-    with pytest.raises(CheckoutError, match="transfer"):
+    with pytest.raises(CheckoutError) as waiting:
         order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+    assert str(waiting.value) == "The seller's transfer is still being made. Try again shortly."
 
 
 def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
@@ -695,7 +738,11 @@ def test_a_refund_stripe_refuses_is_marked_failed_and_frees_the_amount(gateway):
     with pytest.raises(StripeGatewayError):
         order_refund(order_id=order.pk, amount=4900, requested_by=order.seller)
 
-    assert Refund.objects.get().status == "failed"
+    failed = Refund.objects.get()
+    assert (failed.status, failed.failure_message) == (
+        "failed",
+        "The payment service returned an error.",
+    )
     assert order_amount_left_to_refund(order=order) == 4900
 
 
@@ -704,9 +751,9 @@ def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gate
     gateway.amount_refunded = 1000
 
     with on_commit(execute=True):
-        order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
     with on_commit(execute=True):
-        order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
 
     order.refresh_from_db()
     assert (order.status, order.refunded_amount) == (Order.Status.PARTIALLY_REFUNDED, 1000)
@@ -715,7 +762,7 @@ def test_stripes_refunded_total_moves_the_order_and_notifies_the_buyer_once(gate
 
     gateway.amount_refunded = 4900
     with on_commit(execute=True):
-        order_apply_refunds(charge_id=order.charge_id)
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
 
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
@@ -728,7 +775,7 @@ def test_a_stale_refunded_total_never_lowers_the_order(gateway):
     order = PaidOrderFactory(refunded_amount=3000, status=Order.Status.PARTIALLY_REFUNDED)
     gateway.amount_refunded = 1000
 
-    order_apply_refunds(charge_id=order.charge_id)
+    order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
 
     order.refresh_from_db()
     assert order.refunded_amount == 3000
@@ -796,3 +843,194 @@ def test_a_retried_reversal_that_already_went_through_is_recorded_not_made_again
     assert (refund.transfer_reversal_id, refund.failure_message) == ("trr_earlier", "")
     assert order.transfer_reversed_amount == 900
     assert refund_reversals_retry() == {"reversed": 0, "still_failing": 0}
+
+
+def test_the_smallest_refund_is_one_minor_unit(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+
+    refund = order_refund(order_id=order.pk, amount=1, requested_by=order.seller)
+
+    assert refund.amount == 1
+    assert gateway.kwargs("refund_create")["amount"] == 1
+
+
+def test_the_last_reversal_never_takes_more_than_the_transfer(gateway):
+    # Net 1 cent: the first refund's share (0.6) rounds up to all of it, so the last has
+    # nothing left to take back and asks Stripe for no reversal at all.
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=999
+    )
+
+    order_refund(order_id=order.pk, amount=600, requested_by=order.seller)
+    last = order_refund(order_id=order.pk, amount=400, requested_by=order.seller)
+
+    sent = [kw["amount"] for name, kw in gateway.calls if name == "transfer_reversal_create"]
+    assert sent == [1]
+    assert last.transfer_reversal_amount == 0
+    order.refresh_from_db()
+    assert order.transfer_reversed_amount == 1
+
+
+def test_a_reversal_stripe_refused_does_not_count_as_taken_back(gateway, monkeypatch):
+    order = PaidOrderFactory(
+        charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_sep", amount=1000, fee_amount=200
+    )
+    made = gateway._transfer_reversal_create
+
+    def refuse_first(**kwargs):
+        if not Refund.objects.exclude(transfer_reversal_id="").exists() and kwargs["amount"] == 80:
+            raise StripeGatewayError("The payment service returned an error.")
+        return made(**kwargs)
+
+    monkeypatch.setattr(gateway, "_transfer_reversal_create", refuse_first)
+    with pytest.raises(StripeGatewayError):
+        order_refund(order_id=order.pk, amount=100, requested_by=order.seller)
+    first = Refund.objects.get()
+    assert first.failure_message.startswith("Refunded, but taking the seller's share back failed")
+
+    order_refund(order_id=order.pk, amount=200, requested_by=order.seller)
+
+    # Only the reversal Stripe made (160 of the 200) lowers the seller's net, not the refused 80.
+    order.refresh_from_db()
+    assert order.transfer_reversed_amount == 160
+    assert order.seller_net_amount == 800 - 160
+
+
+def _stripe_refund(id, amount, *, status="succeeded", currency="eur", reason="", ours=None):
+    return stripe_payments.RefundState(
+        id=id,
+        amount=amount,
+        currency=currency,
+        status=status,
+        failure_reason=reason,
+        refund_id=ours,
+    )
+
+
+def test_refund_rows_follow_stripes_refunds_wherever_they_were_made(gateway, on_commit):
+    order = PaidOrderFactory(course__currency="eur")
+    other_order = PaidOrderFactory(course__currency="eur")
+    # The app's own refund, saved before Stripe's id came back.
+    ours = Refund.objects.create(order=order, amount=500, currency="eur", status="pending")
+    ours_failed = Refund.objects.create(order=order, amount=70, currency="eur", status="pending")
+    # Another order's refund row whose id a refund made elsewhere happens to carry.
+    theirs = Refund.objects.create(order=other_order, amount=300, currency="eur")
+    # A row that already has its Stripe id is never matched by the id in metadata.
+    settled = Refund.objects.create(
+        order=order, amount=100, currency="eur", status="succeeded", stripe_refund_id="re_old"
+    )
+    gateway.amount_refunded = 1000
+    gateway.refunds = (
+        _stripe_refund("re_ours", 500, currency="eur", ours=ours.pk),
+        _stripe_refund(
+            "re_ours_failed",
+            70,
+            status="failed",
+            reason="expired_or_canceled_card",
+            ours=ours_failed.pk,
+        ),
+        _stripe_refund("re_dashboard", 200, currency="", ours=theirs.pk),
+        _stripe_refund(
+            "re_api", 150, status="failed", reason="lost_or_stolen_card", ours=settled.pk
+        ),
+        _stripe_refund("re_odd", 50, status="failed", reason="something_new"),
+        _stripe_refund("re_old", 100),
+    )
+
+    with on_commit(execute=True):
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
+
+    rows = {
+        row.stripe_refund_id: (row.pk, row.amount, row.currency, row.status, row.failure_message)
+        for row in Refund.objects.filter(order=order)
+    }
+    assert rows == {
+        "re_ours": (ours.pk, 500, "eur", "succeeded", ""),
+        "re_ours_failed": (
+            ours_failed.pk,
+            70,
+            "eur",
+            "failed",
+            "The refund failed: the buyer's card has expired or was cancelled",
+        ),
+        "re_dashboard": (rows["re_dashboard"][0], 200, "eur", "succeeded", ""),
+        "re_api": (
+            rows["re_api"][0],
+            150,
+            "eur",
+            "failed",
+            "The refund failed: the buyer's card was reported lost or stolen",
+        ),
+        "re_odd": (
+            rows["re_odd"][0],
+            50,
+            "eur",
+            "failed",
+            "The refund failed: the buyer's bank did not accept it",
+        ),
+        "re_old": (settled.pk, 100, "eur", "succeeded", ""),
+    }
+    theirs.refresh_from_db()
+    assert (theirs.order_id, theirs.stripe_refund_id) == (other_order.pk, None)
+    # The seller hears about each failed refund, and only those.
+    failed_notices = sorted(
+        kind
+        for kind in OrderEmail.objects.filter(order=order).values_list("kind", flat=True)
+        if kind.startswith("refund-failed-")
+    )
+    assert failed_notices == [
+        "refund-failed-re_api",
+        "refund-failed-re_odd",
+        "refund-failed-re_ours_failed",
+    ]
+
+
+def test_a_refunds_failure_words_are_kept_when_stripe_later_gives_no_reason(gateway):
+    order = PaidOrderFactory()
+    ours = Refund.objects.create(
+        order=order, amount=500, currency="usd", status="succeeded", stripe_refund_id="re_1"
+    )
+    gateway.amount_refunded = 500
+    gateway.refunds = (_stripe_refund("re_1", 500, currency="usd", ours=ours.pk),)
+    Refund.objects.filter(pk=ours.pk).update(failure_message="kept")
+
+    order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
+
+    ours.refresh_from_db()
+    assert (ours.status, ours.failure_message) == ("succeeded", "kept")
+
+
+def test_a_lost_session_is_linked_only_to_the_order_it_names_with_its_price_and_place(gateway):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
+    neighbour = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
+
+    def attach(session_id, amount=4900, currency="usd", stripe_account_id=""):
+        order_attach_session(
+            order_id=order.pk,
+            session_id=session_id,
+            amount=amount,
+            currency=currency,
+            stripe_account_id=stripe_account_id,
+        )
+        order.refresh_from_db()
+        return order.checkout_session_id
+
+    # A destination charge's session lives on the platform, never on the seller's account.
+    assert attach("cs_on_seller", stripe_account_id=order.stripe_account_id) is None
+    assert attach("cs_other_amount", amount=4800) is None
+    assert attach("cs_other_currency", currency="eur") is None
+    assert attach("cs_ours") == "cs_ours"
+    assert attach("cs_later") == "cs_ours"
+    neighbour.refresh_from_db()
+    assert neighbour.checkout_session_id is None
+
+
+def test_stripe_taking_another_amount_than_the_order_says_is_logged(gateway, caplog):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    gateway.session = paid_session(order, amount_total=4800, currency="eur")
+
+    order_fulfil(session_id=order.checkout_session_id)
+
+    [error] = [r for r in caplog.records if r.name == "checkout.services.orders"]
+    assert error.levelname == "ERROR"
+    assert error.getMessage() == f"Order {order.pk}: Stripe took 4800 eur, the order says 4900 usd"

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services as account_services
-from checkout import stripe_payments
+from checkout import membership_services, stripe_payments
 from checkout.models import Order, WebhookEvent
 from site_config.stripe_client import StripeGatewayError
 from tests.checkout.conftest import dispute_state, event_payload, paid_session, sign
@@ -525,23 +525,27 @@ def test_a_dispute_marks_the_order_and_emails_the_seller(client, settings, strip
 
 
 def _charge_naming_order(monkeypatch, order_id):
-    monkeypatch.setattr(
-        stripe_payments,
-        "charge_retrieve",
-        lambda **kwargs: stripe_payments.ChargeState(
+    """Stripe's answer for any charge: one naming `order_id`; returns what Stripe was asked."""
+    asked = []
+
+    def retrieve(**kwargs):
+        asked.append(kwargs)
+        return stripe_payments.ChargeState(
             id=kwargs["charge_id"],
             payment_intent_id="pi_x",
             amount=4900,
             amount_refunded=0,
             order_id=order_id,
-        ),
-    )
+        )
+
+    monkeypatch.setattr(stripe_payments, "charge_retrieve", retrieve)
+    return asked
 
 
 def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(
     client, settings, monkeypatch, stripe_disputes
 ):
-    _charge_naming_order(monkeypatch, order_id=12345)
+    asked = _charge_naming_order(monkeypatch, order_id=12345)
     stripe_disputes["dp_2"] = dispute_state(dispute_id="dp_2", charge_id="ch_not_yet")
     response = deliver(
         client,
@@ -550,31 +554,17 @@ def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(
             "charge.dispute.created",
             {"id": "dp_2", "object": "dispute", "charge": "ch_not_yet"},
             event_id="evt_dispute_early",
+            account="acct_seller",
         ),
+        connect=True,
     )
 
     assert response.status_code == 500
-    assert WebhookEvent.objects.get().processed_at is None
-
-
-def test_a_dispute_on_a_sale_made_outside_the_marketplace_is_acknowledged_and_ignored(
-    client, settings, monkeypatch, stripe_disputes
-):
-    _charge_naming_order(monkeypatch, order_id=None)
-    stripe_disputes["dp_3"] = dispute_state(dispute_id="dp_3", charge_id="ch_sellers_own_sale")
-    response = deliver(
-        client,
-        settings,
-        event_payload(
-            "charge.dispute.created",
-            {"id": "dp_3", "object": "dispute", "charge": "ch_sellers_own_sale"},
-            event_id="evt_dispute_elsewhere",
-        ),
-    )
-
-    assert response.status_code == 200
-    assert WebhookEvent.objects.get().processed_at is not None
-    assert mail.outbox == []
+    # The charge is read where it lives: on the seller's account the event came from.
+    assert asked == [{"charge_id": "ch_not_yet", "stripe_account_id": "acct_seller"}]
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is None
+    assert "No order has charge ch_not_yet yet." in event.last_error
 
 
 def test_account_updated_refreshes_the_account_through_the_accounts_service(
@@ -637,3 +627,51 @@ def test_the_stored_payload_is_the_verified_event(client, settings):
     deliver(client, settings, payload)
 
     assert WebhookEvent.objects.get().payload == json.loads(payload)
+
+
+def test_an_expired_membership_session_goes_to_memberships_not_orders(
+    client, settings, monkeypatch
+):
+    order = OrderFactory(checkout_session_id="cs_membership")
+    settled = []
+    monkeypatch.setattr(
+        membership_services,
+        "membership_session_completed",
+        lambda **kwargs: settled.append(kwargs),
+    )
+
+    deliver(
+        client,
+        settings,
+        event_payload(
+            "checkout.session.expired",
+            {"id": "cs_membership", "object": "checkout.session", "mode": "subscription"},
+            event_id="evt_membership_expired",
+            account="acct_seller",
+        ),
+        connect=True,
+    )
+
+    assert settled == [{"session_id": "cs_membership", "stripe_account_id": "acct_seller"}]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+
+
+def test_a_dispute_on_a_sale_made_outside_the_marketplace_is_acknowledged_and_ignored(
+    client, settings, monkeypatch, stripe_disputes
+):
+    _charge_naming_order(monkeypatch, order_id=None)
+    stripe_disputes["dp_3"] = dispute_state(dispute_id="dp_3", charge_id="ch_sellers_own_sale")
+    response = deliver(
+        client,
+        settings,
+        event_payload(
+            "charge.dispute.created",
+            {"id": "dp_3", "object": "dispute", "charge": "ch_sellers_own_sale"},
+            event_id="evt_dispute_elsewhere",
+        ),
+    )
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().processed_at is not None
+    assert mail.outbox == []

@@ -108,7 +108,7 @@ def test_the_sales_table_filters_one_off_and_membership_sales_and_the_csv_follow
     lines = csv.strip().splitlines()
     assert len(lines) == 2
     assert lines[1].split(",")[2:3] == ["Membership"]
-    assert ",usd,19.00,0.00,platform,1.90,0.00,0.00,17.10," in lines[1]
+    assert ",usd,19.00,0.00,platform,1.90,0.00,0.00,0.00,0.00,17.10," in lines[1]
 
 
 def test_the_platform_sees_membership_mrr_and_fees(client, memberships, staff_user):

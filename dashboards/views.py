@@ -56,6 +56,7 @@ from dashboards.selectors.seller import (
     sale_list_for_seller,
     sale_list_new_for_seller,
     sale_revenue_series_for_seller,
+    sale_table_rows,
     sale_totals_by_course_for_seller,
 )
 
@@ -171,7 +172,9 @@ def _sales_table_context(request) -> dict:
     context = _sales_filtered(request)
     return {
         **context,
-        "page": Paginator(context["sales"], SALES_PER_PAGE).get_page(request.GET.get("page")),
+        "page": Paginator(sale_table_rows(context["sales"]), SALES_PER_PAGE).get_page(
+            request.GET.get("page")
+        ),
         "sort_columns": _sort_columns(context["filters"].sort),
         "period_params": {key: request.GET.get(key, "") for key in ("period", "start", "end")},
     }

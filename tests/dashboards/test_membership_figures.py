@@ -176,13 +176,14 @@ def test_total_spent_on_a_membership_alone_mentions_no_course(client):
         ("/dashboard/sales/new/?since=0", {}),
     ],
 )
-def test_membership_sales_are_listed_without_a_query_per_row(
+def test_sales_of_both_kinds_are_listed_without_a_query_per_row(
     client, url, headers, django_assert_max_num_queries
 ):
     seller = SellerFactory(full_name="Sally Seller")
     offer = MembershipOffer.objects.create(seller=seller, currency="usd", monthly_amount=1900)
 
     def invoices(count: int) -> None:
+        """`count` membership sales and as many one-off sales, each of another course."""
         for _ in range(count):
             membership = _membership(offer)
             SaleFactory(
@@ -194,6 +195,7 @@ def test_membership_sales_are_listed_without_a_query_per_row(
                 amount=1900,
                 currency="usd",
             )
+            SaleFactory(course=CourseFactory(seller=seller), charge_type="direct")
 
     def queries() -> int:
         with django_assert_max_num_queries(20) as captured:

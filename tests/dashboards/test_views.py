@@ -687,3 +687,24 @@ def test_empty_filter_fields_redirect_an_htmx_swap_too(client, seller, sale):
 
     assert response.redirect_chain == [(reverse("dashboards:sales") + "?status=paid", 302)]
     assert response.content.decode().lstrip().startswith('<section id="sales-table"')
+
+
+def test_each_sale_status_has_its_badge_colour_in_the_sales_table(client):
+    seller = SellerFactory()
+    statuses = {
+        Order.Status.PAID: "badge badge-ok",
+        Order.Status.PARTIALLY_REFUNDED: "badge badge-warn",
+        Order.Status.DISPUTED: "badge badge-bad",
+        Order.Status.DISPUTE_LOST: "badge badge-bad",
+        Order.Status.REFUNDED: "badge",
+    }
+    for status in statuses:
+        refunded = 500 if status == Order.Status.PARTIALLY_REFUNDED else 0
+        SaleFactory(course=CourseFactory(seller=seller), status=status, refunded_amount=refunded)
+    client.force_login(seller)
+
+    page = client.get(reverse("dashboards:sales") + "?period=all").content.decode()
+
+    for status, classes in statuses.items():
+        label = Order.Status(status).label
+        assert f'<span class="{classes}">{label}</span>' in page

@@ -183,13 +183,13 @@ def test_sale_detail_says_what_a_lost_dispute_took_and_from_whom(client, seller,
 
     page = direct.content.decode()
     assert (
-        "Lost: the buyer&#x27;s bank kept the money: $49.00 withdrawn, Stripe's dispute fee"
-        " $15.00 (taken from the seller: direct charge)"
+        "Lost: the buyer&#x27;s bank kept the money. $49.00 withdrawn and Stripe's $15.00"
+        " dispute fee, taken from the seller (direct charge)."
     ) in page
     assert "<code>dp_lost_direct</code>" in page
     # 49.00 − 1.72 Stripe fee − 4.90 platform fee − 49.00 withdrawn − 15.00 dispute fee
     assert "<dt>Net to seller</dt><dd><strong>-$21.62</strong></dd>" in page
-    assert "(taken from the platform)" in destination.content.decode()
+    assert "dispute fee, taken from the platform." in destination.content.decode()
 
 
 def test_csv_carries_a_disputes_withdrawal_and_fee(client, seller, lost_disputes):

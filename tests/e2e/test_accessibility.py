@@ -210,6 +210,17 @@ def dashboards(db):
         paid_at=now - dt.timedelta(days=2, hours=3),
     )
     RefundFactory(order=refunded, amount=1000, status="succeeded")
+    dispute_lost = SaleFactory(
+        course=usd,
+        buyer=buyer,
+        charge_type=Order.ChargeType.DIRECT,
+        status=Order.Status.DISPUTE_LOST,
+        dispute_id="dp_test",
+        dispute_status="lost",
+        dispute_amount=usd.price_amount,
+        dispute_fee_amount=1500,
+        paid_at=now - dt.timedelta(days=5),
+    )
     offer = MembershipOffer.objects.create(
         seller=seller,
         currency="usd",
@@ -257,6 +268,7 @@ def dashboards(db):
         "seller": seller,
         "buyer": buyer,
         "sale": refunded.pk,
+        "dispute": dispute_lost.pk,
         "membership": membership.pk,
         "new seller": SellerFactory(email="new.seller@test.example"),
         "new buyer": UserFactory(email="new.buyer@test.example"),
@@ -264,8 +276,8 @@ def dashboards(db):
     }
 
 
-# Who → (screenshot name, path); {sale} is a refunded sale of the seller, {membership} the
-# buyer's membership. The new seller and buyer see the empty states.
+# Who → (screenshot name, path); {sale} is a refunded sale of the seller, {dispute} one whose
+# dispute was lost, {membership} the buyer's membership. The new seller and buyer see the empty states.
 DASHBOARD_PAGES = [
     ("new seller", "sales-empty", "/dashboard/sales/"),
     ("new seller", "payouts-not-connected", "/dashboard/payouts/"),
@@ -274,6 +286,7 @@ DASHBOARD_PAGES = [
     ("seller", "sales-no-match", "/dashboard/sales/?status=disputed"),
     ("seller", "sales-last-7-days", "/dashboard/sales/?period=7d"),
     ("seller", "sale-detail", "/dashboard/sales/{sale}/"),
+    ("seller", "sale-detail-dispute-lost", "/dashboard/sales/{dispute}/"),
     ("seller", "payouts", "/dashboard/payouts/"),
     ("seller", "membership-offer", "/checkout/memberships/offer/"),
     ("buyer", "purchases", "/dashboard/purchases/"),

@@ -277,7 +277,8 @@ def dashboards(db):
 
 
 # Who → (screenshot name, path); {sale} is a refunded sale of the seller, {dispute} one whose
-# dispute was lost, {membership} the buyer's membership. The new seller and buyer see the empty states.
+# dispute was lost, {membership} the buyer's membership. The new seller and buyer see the empty
+# states.
 DASHBOARD_PAGES = [
     ("new seller", "sales-empty", "/dashboard/sales/"),
     ("new seller", "payouts-not-connected", "/dashboard/payouts/"),

@@ -2,6 +2,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import connections, router
 from django.db.models import BigIntegerField, Case, F, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -270,10 +271,22 @@ ORDER_FIGURES_SQL = {
 }
 
 
+# How long the cache remembers a processed event: Stripe retries an event for up to three days.
+PROCESSED_EVENT_CACHE_SECONDS = 3 * 24 * 60 * 60
+
+
 def webhook_event_processed(*, event_id: str) -> bool:
     """Whether this Stripe event was stored and handled already: Stripe delivers events at least
-    once, so duplicates are common and must stay cheap. One read of the unique index, in plain
-    SQL: the ORM took ten times as long to build the query as the database took to answer it."""
+    once, so duplicates are common and must stay cheap.
+
+    The database decides, with one read of the unique index in plain SQL (the ORM took ten times
+    as long to build the query as the database took to answer it). An event once processed stays
+    processed, so the answer "yes" is then remembered in the cache: a further duplicate touches
+    no database at all, not even PostgreSQL's connection health check. A cache that lost the key
+    only sends the question back to the database."""
+    cache_key = f"stripe-event-processed:{event_id}"
+    if cache.get(cache_key):
+        return True
     connection = connections[router.db_for_read(WebhookEvent)]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -281,4 +294,7 @@ def webhook_event_processed(*, event_id: str) -> bool:
             "WHERE event_id = %s AND processed_at IS NOT NULL",
             [event_id],
         )
-        return cursor.fetchone() is not None
+        processed = cursor.fetchone() is not None
+    if processed:
+        cache.set(cache_key, True, PROCESSED_EVENT_CACHE_SECONDS)
+    return processed

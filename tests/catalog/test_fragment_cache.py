@@ -113,11 +113,16 @@ def test_a_search_is_not_cached(client, django_assert_num_queries):
         assert "Knitting" in text(client, "/courses/?q=knit")
 
 
-def nonce_and_token(response) -> tuple[str, str]:
-    page = response.content.decode()
-    nonce = re.search(r'nonce="([^"]+)"', page)[1]
+def nonce_of(response) -> str:
+    nonce = re.search(r'nonce="([^"]+)"', response.content.decode())[1]
     assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
-    return nonce, re.search(r'"X-CSRFToken": "([^"]+)"', page)[1]
+    return nonce
+
+
+def nonce_and_token(response) -> tuple[str, str]:
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', response.content.decode())[1]
+    assert response.cookies["csrftoken"].value
+    return nonce_of(response), token
 
 
 def test_no_visitor_details_come_from_the_cache():
@@ -137,8 +142,11 @@ def test_no_visitor_details_come_from_the_cache():
     for page in (grace_page, anonymous_page):
         assert "ada.private@example.com" not in page.content.decode()
     assert "grace.private@example.com" not in anonymous_page.content.decode()
-    # Each page has its own CSP nonce and CSRF token, as the response's header and cookie say.
-    found = [nonce_and_token(page) for page in (ada_page, grace_page, anonymous_page)]
-    assert len({nonce for nonce, _ in found}) == 3
-    assert len({token for _, token in found}) == 3
+    # Each page has its own CSP nonce, and a signed-in person's its own CSRF token.
+    found = [nonce_and_token(page) for page in (ada_page, grace_page)]
+    assert len({nonce for nonce, _ in found} | {nonce_of(anonymous_page)}) == 3
+    assert len({token for _, token in found}) == 2
+    # An anonymous visitor posts nothing through htmx: no token, and so no CSRF cookie.
+    assert "X-CSRFToken" not in anonymous_page.content.decode()
+    assert "csrftoken" not in anonymous_page.cookies
     assert all("Shared course" in page.content.decode() for page in (ada_page, anonymous_page))

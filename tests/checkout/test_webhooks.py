@@ -192,6 +192,35 @@ def test_a_duplicate_is_answered_after_one_read_and_no_write(client, settings):
     assert WebhookEvent.objects.get().attempts == 1
 
 
+def test_a_duplicate_known_to_be_processed_touches_no_database(client, settings):
+    payload = event_payload(
+        "balance.available", {"object": "balance", "available": []}, event_id="evt_dup"
+    )
+    deliver(client, settings, payload)
+    deliver(client, settings, payload)  # the database says processed; the cache remembers it
+
+    with CaptureQueriesContext(connection) as queries:
+        response = deliver(client, settings, payload)
+
+    assert response.status_code == 200
+    assert queries.captured_queries == []
+
+
+def test_an_event_whose_handler_failed_is_not_taken_for_processed(client, settings, retrieve):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    payload = completed(order)
+    # The session cannot be read yet: the handler fails and the event stays unprocessed.
+    assert deliver(client, settings, payload).status_code == 500
+    assert deliver(client, settings, payload).status_code == 500
+    retrieve.sessions[order.checkout_session_id] = paid_session(order)
+
+    assert deliver(client, settings, payload).status_code == 200
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert WebhookEvent.objects.get().attempts == 3
+
+
 def test_an_event_with_nothing_to_do_is_stored_as_processed_in_one_write(client, settings):
     # The platform's own balance changed: no seller's payout figures to refresh.
     payload = event_payload(

@@ -708,3 +708,20 @@ def test_each_sale_status_has_its_badge_colour_in_the_sales_table(client):
     for status, classes in statuses.items():
         label = Order.Status(status).label
         assert f'<span class="{classes}">{label}</span>' in page
+
+
+def test_the_sales_and_purchases_tables_show_date_and_time_in_the_viewers_zone(client):
+    # 23:30 in London on New Year's Eve is 08:30 on New Year's Day in Tokyo.
+    paid = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+    seller = SellerFactory(time_zone="Asia/Tokyo")
+    sale = SaleFactory(course=CourseFactory(seller=seller), paid_at=paid)
+    sale.buyer.time_zone = "America/New_York"
+    sale.buyer.save()
+
+    client.force_login(seller)
+    sales = client.get(reverse("dashboards:sales") + "?period=all").content.decode()
+    client.force_login(sale.buyer)
+    purchases = client.get(reverse("dashboards:purchases")).content.decode()
+
+    assert '>1 Jan 2027<small class="muted">08:30</small></td>' in sales
+    assert '>31 Dec 2026<small class="muted">18:30</small></td>' in purchases

@@ -1,9 +1,12 @@
 """The course form: what a seller may type as a price, per currency, before anything is saved."""
 
+from decimal import Decimal
+
 import pytest
 
 from catalog.forms import CourseForm
 from catalog.money import MAXIMUM_CHARGE, MINIMUM_CHARGE
+from tests.catalog.factories import CourseFactory
 
 
 def _form(price: str, currency: str) -> CourseForm:
@@ -100,3 +103,91 @@ def test_a_price_is_not_rounded_into_bounds():
 
     assert not form.is_valid()
     assert "price_amount" not in form.cleaned_data
+
+
+@pytest.mark.parametrize(
+    ("price", "currency", "message"),
+    [
+        ("1000000.00", "usd", "The highest price Stripe can charge is $999,999.99."),
+        ("100000000", "jpy", "The highest price Stripe can charge is ¥99,999,999."),
+        ("0.29", "gbp", "The lowest price Stripe can charge in GBP is £0.30."),
+    ],
+)
+def test_a_price_out_of_bounds_says_the_bound_in_the_sellers_currency(price, currency, message):
+    form = _form(price, currency)
+
+    assert not form.is_valid()
+    assert form.errors["price"] == [message]
+
+
+ONE_LINE_ONLY = (
+    "Use letters, numbers and punctuation only: no line breaks, tabs or control characters."
+)
+
+
+@pytest.mark.parametrize(
+    "breaker",
+    ["\t", "\n", "\r", "\x07", "\x1b", "\u2028", "\u2029"],
+    ids=["tab", "newline", "carriage-return", "bell", "escape", "line-separator", "paragraph-sep"],
+)
+def test_a_title_is_one_line_of_text(breaker):
+    # It becomes an email subject, where a line break (Unicode's own separators included) or a
+    # control character is an error or a header injection.
+    form = CourseForm(data={**_form("49.00", "usd").data, "title": f"Async{breaker}Python"})
+
+    assert not form.is_valid()
+    assert form.errors["title"] == [ONE_LINE_ONLY]
+
+
+def test_a_title_may_use_any_letters_and_punctuation():
+    form = CourseForm(data={**_form("49.00", "usd").data, "title": "Café — «Ünïcode» 101 ✓"})
+
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.django_db
+def test_the_edit_form_opens_with_the_course_as_saved_and_saving_it_unchanged_changes_nothing(
+    client,
+):
+    course = CourseFactory(
+        title="Rust for Pythonistas",
+        description="Ownership without tears.",
+        outline="Borrowing\nLifetimes",
+        content="Lesson 1: cargo new.",
+        price_amount=5000,
+        currency="jpy",
+        charge_type="destination",
+        is_published=False,
+    )
+    saved = {field: getattr(course, field) for field in FORM_FIELDS}
+    client.force_login(course.seller)
+
+    form = client.get(f"/courses/{course.slug}/edit/").context["form"]
+    initial = {name: form[name].value() for name in form.fields}
+    assert initial == {
+        "title": "Rust for Pythonistas",
+        "description": "Ownership without tears.",
+        "outline": "Borrowing\nLifetimes",
+        "content": "Lesson 1: cargo new.",
+        "price": Decimal("5000"),
+        "currency": "jpy",
+        "charge_type": "destination",
+        "is_published": False,
+    }
+
+    posted = {name: value for name, value in initial.items() if value is not False}
+    assert client.post(f"/courses/{course.slug}/edit/", posted).status_code == 302
+    course.refresh_from_db()
+    assert {field: getattr(course, field) for field in FORM_FIELDS} == saved
+
+
+FORM_FIELDS = (
+    "title",
+    "description",
+    "outline",
+    "content",
+    "price_amount",
+    "currency",
+    "charge_type",
+    "is_published",
+)

@@ -51,17 +51,15 @@ def course_access_allowed(*, course: Course, user: User) -> bool:
 class BuyBox:
     owned: bool
     is_seller: bool
-    open_order: Order | None
 
 
 def course_buy_box(*, course: Course, user: User) -> BuyBox:
     """What the course page's buy box offers this visitor."""
     if not user.is_authenticated:
-        return BuyBox(owned=False, is_seller=False, open_order=None)
+        return BuyBox(owned=False, is_seller=False)
     return BuyBox(
         owned=Order.objects.filter(buyer=user, course=course, status__in=ACCESS_STATUSES).exists(),
         is_seller=course.seller_id == user.pk,
-        open_order=order_get_open_checkout(buyer=user, course=course),
     )
 
 
@@ -81,12 +79,6 @@ def order_checkout_reusable(*, order: Order) -> bool:
         and order.checkout_expires_at
         and order.checkout_expires_at > timezone.now() + CHECKOUT_REUSE_MARGIN
     )
-
-
-def order_get_open_checkout(*, buyer: User, course: Course) -> Order | None:
-    """The buyer's pending order whose Checkout page can still be finished, if any."""
-    latest = order_get_latest_pending(buyer=buyer, course=course)
-    return latest if latest is not None and order_checkout_reusable(order=latest) else None
 
 
 def order_get_for_viewer(

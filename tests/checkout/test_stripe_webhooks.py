@@ -102,3 +102,59 @@ def test_a_signature_is_accepted_for_five_minutes(settings, age, accepted):
     else:
         with pytest.raises(WebhookEventRejected, match="outside the tolerance zone"):
             webhook_event_parse(payload=payload, signature=signature, endpoint=PLATFORM)
+
+
+def _parsed_with_previous(event_type: str, data_object: dict, previous: dict, settings) -> dict:
+    data = json.loads(event_payload(event_type, data_object, event_id="evt_p", account="acct_1C"))
+    data["data"]["previous_attributes"] = previous
+    payload = json.dumps(data).encode()
+    signature = sign(payload, settings.STRIPE_CONNECT_WEBHOOK_SECRET)
+    return webhook_event_parse(payload=payload, signature=signature, endpoint=CONNECT).payload
+
+
+def test_a_custom_sellers_person_event_is_kept_without_their_personal_details(settings):
+    person = {
+        "id": "person_1",
+        "object": "person",
+        "account": "acct_1C",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "dob": {"day": 10, "month": 12, "year": 1815},
+        "address": {"line1": "12 St James's Square", "city": "London"},
+        "phone": "+442071234567",
+        "relationship": {"representative": True},
+        "requirements": {"currently_due": []},
+    }
+    previous = {"first_name": "Augusta", "dob": {"day": 1, "month": 1, "year": 1815}}
+
+    stored = _parsed_with_previous("person.updated", person, previous, settings)["data"]
+
+    assert stored["object"] == {
+        "id": "person_1",
+        "object": "person",
+        "account": "acct_1C",
+        "relationship": {"representative": True},
+        "requirements": {"currently_due": []},
+    }
+    assert stored["previous_attributes"] == {}
+
+
+def test_an_account_event_loses_only_the_individual(settings):
+    account = {
+        "id": "acct_1C",
+        "object": "account",
+        "individual": {"first_name": "Ada", "dob": {"day": 10, "month": 12, "year": 1815}},
+        "business_profile": {"name": "Ada's courses"},
+        "charges_enabled": True,
+    }
+    previous = {"individual": {"first_name": "Augusta"}, "charges_enabled": False}
+
+    stored = _parsed_with_previous("account.updated", account, previous, settings)["data"]
+
+    assert stored["object"] == {
+        "id": "acct_1C",
+        "object": "account",
+        "business_profile": {"name": "Ada's courses"},
+        "charges_enabled": True,
+    }
+    assert stored["previous_attributes"] == {"charges_enabled": False}

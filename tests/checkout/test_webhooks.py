@@ -12,6 +12,7 @@ from django.urls import reverse
 from accounts import services as account_services
 from checkout import membership_services, stripe_payments
 from checkout.models import Order, WebhookEvent
+from checkout.services.webhook_handlers import webhook_event_process
 from site_config.stripe_client import StripeGatewayError
 from tests.checkout.conftest import dispute_state, event_payload, paid_session, sign
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
@@ -704,3 +705,141 @@ def test_a_dispute_on_a_sale_made_outside_the_marketplace_is_acknowledged_and_ig
     assert response.status_code == 200
     assert WebhookEvent.objects.get().processed_at is not None
     assert mail.outbox == []
+
+
+def test_a_lost_session_is_linked_by_its_client_reference_when_metadata_is_missing(
+    client, settings, retrieve
+):
+    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
+    retrieve.sessions["cs_test_ref_only"] = paid_session(order, id="cs_test_ref_only")
+    payload = event_payload(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_ref_only",
+            "object": "checkout.session",
+            "amount_total": order.amount,
+            "currency": order.currency,
+            "client_reference_id": str(order.pk),
+        },
+        event_id="evt_ref_only",
+    )
+
+    deliver(client, settings, payload)
+
+    order.refresh_from_db()
+    assert (order.checkout_session_id, order.status) == ("cs_test_ref_only", Order.Status.PAID)
+
+
+def test_a_session_whose_reference_is_not_an_order_id_is_acknowledged(client, settings, retrieve):
+    order = OrderFactory(checkout_session_id=None)
+    payload = event_payload(
+        "checkout.session.completed",
+        {
+            "id": "cs_test_other_app",
+            "object": "checkout.session",
+            "amount_total": order.amount,
+            "currency": order.currency,
+            "client_reference_id": "invoice-42",
+        },
+        event_id="evt_other_app",
+    )
+
+    response = deliver(client, settings, payload)
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().last_error == ""
+
+
+def test_reprocessing_a_stored_event_does_its_work(settings):
+    order = OrderFactory()
+    payload = json.loads(
+        event_payload(
+            "checkout.session.expired",
+            {"id": order.checkout_session_id, "object": "checkout.session", "status": "expired"},
+            event_id="evt_again",
+        )
+    )
+    record = WebhookEvent.objects.create(
+        event_id="evt_again", type=payload["type"], endpoint="platform", payload=payload
+    )
+
+    webhook_event_process(record=record)
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.CANCELLED
+
+
+def test_account_updated_without_an_event_account_refreshes_the_account_it_describes(
+    client, settings, monkeypatch
+):
+    refreshed = []
+    monkeypatch.setattr(
+        account_services,
+        "stripe_account_refresh",
+        lambda *, stripe_account_id: refreshed.append(stripe_account_id),
+        raising=False,
+    )
+
+    response = deliver(
+        client,
+        settings,
+        event_payload(
+            "account.updated",
+            {"id": "acct_1Platform", "object": "account", "charges_enabled": True},
+            event_id="evt_acct_platform",
+        ),
+    )
+
+    assert response.status_code == 200
+    assert refreshed == ["acct_1Platform"]
+
+
+@pytest.fixture
+def charge_reads(monkeypatch):
+    asked = []
+
+    def charge(**kwargs):
+        asked.append(kwargs)
+        return stripe_payments.ChargeState(
+            id=kwargs["charge_id"], payment_intent_id="pi", amount=4900, amount_refunded=4900
+        )
+
+    monkeypatch.setattr(stripe_payments, "charge_retrieve", charge)
+    return asked
+
+
+def test_a_refund_event_with_its_charge_expanded_refunds_that_charge(
+    client, settings, charge_reads
+):
+    order = PaidOrderFactory()
+    payload = event_payload(
+        "refund.created",
+        {
+            "id": "re_1",
+            "object": "refund",
+            "amount": 4900,
+            "charge": {"id": order.charge_id, "object": "charge"},
+        },
+        event_id="evt_refund_expanded",
+    )
+
+    response = deliver(client, settings, payload)
+
+    assert response.status_code == 200
+    assert [read["charge_id"] for read in charge_reads] == [order.charge_id]
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount) == (Order.Status.REFUNDED, 4900)
+
+
+def test_a_refund_event_naming_no_charge_asks_stripe_nothing(client, settings, charge_reads):
+    payload = event_payload(
+        "refund.created",
+        {"id": "re_2", "object": "refund", "amount": 100, "charge": None},
+        event_id="evt_refund_no_charge",
+    )
+
+    response = deliver(client, settings, payload)
+
+    assert response.status_code == 200
+    assert charge_reads == []
+    assert WebhookEvent.objects.get().processed_at is not None

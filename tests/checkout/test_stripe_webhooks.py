@@ -66,6 +66,23 @@ BAD = "Not a Stripe event: bad "
             json.dumps({"id": "", "type": "charge.refunded", "data": {}}).encode(),
             BAD + "id, data.object.",
         ),
+        (json.dumps({"id": "evt_5", "type": "", "data": {"object": {}}}).encode(), BAD + "type."),
+        (
+            json.dumps({"id": "evt_6", "type": "a", "account": 7, "data": {"object": {}}}).encode(),
+            BAD + "account.",
+        ),
+        (
+            json.dumps(
+                {"id": "evt_7", "type": "a", "created": "today", "data": {"object": {}}}
+            ).encode(),
+            BAD + "created.",
+        ),
+        (
+            json.dumps(
+                {"id": "evt_8", "type": "a", "created": True, "data": {"object": {}}}
+            ).encode(),
+            BAD + "created.",
+        ),
     ],
 )
 def test_a_signed_body_that_is_not_an_event_is_refused_and_says_why(settings, payload, message):

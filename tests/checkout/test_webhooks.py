@@ -597,17 +597,22 @@ def test_a_dispute_for_a_charge_not_yet_recorded_asks_stripe_to_retry(
     assert "No order has charge ch_not_yet yet." in event.last_error
 
 
-def test_account_updated_refreshes_the_account_through_the_accounts_service(
-    client, settings, monkeypatch
-):
-    refreshed = []
+@pytest.fixture
+def refreshed(monkeypatch):
+    """The Stripe account ids the accounts service was asked to refresh."""
+    asked = []
     monkeypatch.setattr(
         account_services,
         "stripe_account_refresh",
-        lambda *, stripe_account_id: refreshed.append(stripe_account_id),
+        lambda *, stripe_account_id: asked.append(stripe_account_id),
         raising=False,
     )
+    return asked
 
+
+def test_account_updated_refreshes_the_account_through_the_accounts_service(
+    client, settings, refreshed
+):
     response = deliver(
         client,
         settings,
@@ -770,16 +775,8 @@ def test_reprocessing_a_stored_event_does_its_work(settings):
 
 
 def test_account_updated_without_an_event_account_refreshes_the_account_it_describes(
-    client, settings, monkeypatch
+    client, settings, refreshed
 ):
-    refreshed = []
-    monkeypatch.setattr(
-        account_services,
-        "stripe_account_refresh",
-        lambda *, stripe_account_id: refreshed.append(stripe_account_id),
-        raising=False,
-    )
-
     response = deliver(
         client,
         settings,

@@ -3,7 +3,13 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from catalog.money import format_money, percent_of, to_minor_units
+from catalog.money import (
+    currency_decimals,
+    format_money,
+    from_minor_units,
+    percent_of,
+    to_minor_units,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,3 +56,39 @@ def test_percent_of_rounds_half_up_to_a_whole_minor_unit(amount, percent, fee):
 
 def test_format_money_of_nothing_is_empty():
     assert format_money(None, "usd") == ""
+
+
+@pytest.mark.parametrize(
+    ("currency", "decimals"),
+    [("usd", 2), ("USD", 2), ("jpy", 0), ("JPY", 0), ("kwd", 3), ("KWD", 3), ("xyz", 2)],
+)
+def test_each_currency_has_stripes_decimals_whatever_its_case(currency, decimals):
+    assert currency_decimals(currency) == decimals
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "major"),
+    [
+        (1999, "usd", Decimal("19.99")),
+        (6000, "JPY", Decimal("6000")),
+        (1500, "kwd", Decimal("1.5")),
+    ],
+)
+def test_minor_units_read_back_as_the_amount_a_person_typed(amount, currency, major):
+    assert from_minor_units(amount, currency) == major
+    assert to_minor_units(major, currency) == amount
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (0, "usd", "$0.00"),
+        (4900, "USD", "$49.00"),
+        (6000, "JPY", "¥6,000"),
+        (-1500, "kwd", "-1.500 KWD"),
+        (123456789, "xyz", "1,234,567.89 XYZ"),
+        (-1, "eur", "-€0.01"),
+    ],
+)
+def test_format_money_shows_sign_symbol_or_code_and_grouped_digits(amount, currency, shown):
+    assert format_money(amount, currency) == shown

@@ -14,10 +14,12 @@ from django.db import connection, connections
 
 from checkout import stripe_payments
 from checkout.models import Order, OrderEmail
+from checkout.services import sale_totals
 from checkout.services.errors import CheckoutError
 from checkout.services.orders import order_checkout_start, order_fulfil
+from checkout.services.sale_totals import sale_totals_rebuild
 from tests.checkout.conftest import paid_session
-from tests.checkout.factories import OrderFactory
+from tests.checkout.factories import OrderFactory, PaidOrderFactory
 
 THREADS = 10
 
@@ -178,3 +180,43 @@ def test_ten_concurrent_subscribe_clicks_open_one_membership_and_one_checkout(mo
     assert all(isinstance(e, membership_services.MembershipError) for e in errors), errors
     assert len(sessions) == 1
     assert Membership.objects.filter(buyer=buyer).count() == 1
+
+
+def test_a_sale_paid_while_the_totals_are_rebuilt_is_in_the_rebuilt_totals(monkeypatch):
+    earlier = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+    order = OrderFactory(
+        course=earlier.course, seller=earlier.seller, charge_type=Order.ChargeType.DESTINATION
+    )
+    monkeypatch.setattr(
+        stripe_payments, "checkout_session_retrieve", lambda **kwargs: paid_session(order)
+    )
+    summed = threading.Event()
+    order_sums = sale_totals._order_sums
+
+    def sums_then_pause():
+        rows = list(order_sums())
+        summed.set()
+        time.sleep(0.5)  # the payment goes through now, unless the rebuild's lock holds it back
+        return rows
+
+    monkeypatch.setattr(sale_totals, "_order_sums", sums_then_pause)
+    errors: list[BaseException] = []
+
+    def pay():
+        try:
+            summed.wait(timeout=10)
+            order_fulfil(session_id=order.checkout_session_id)
+        except BaseException as error:  # asserted on below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    payment = threading.Thread(target=pay)
+    payment.start()
+    sale_totals_rebuild()
+    payment.join(timeout=30)
+    monkeypatch.setattr(sale_totals, "_order_sums", order_sums)
+
+    assert errors == []
+    # Rebuilding again from the orders finds nothing to correct: the payment was not lost.
+    assert sale_totals_rebuild() == {"rows": 1, "corrected": 0}

@@ -8,9 +8,7 @@ ignored once the membership is canceled.
 """
 
 import logging
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,15 +19,18 @@ from checkout import emails, membership_emails, membership_selectors, stripe_pay
 from checkout.models import Membership, MembershipOffer, Order, StripeCustomer
 from checkout.selectors import stripe_customer_id
 from checkout.services import sale_totals
+from checkout.session_rules import (
+    CHECKOUT_PREPARING_TIMEOUT,
+    CHECKOUT_REUSE_MARGIN,
+    CHECKOUT_SESSION_LIFETIME,
+    SUCCESS_QUERY,
+    site_url,
+)
 from checkout.tasks import membership_email_send, order_email_send
 from site_config.stripe_client import StripeGatewayError
 
 logger = logging.getLogger(__name__)
 
-CHECKOUT_SESSION_LIFETIME = timedelta(minutes=31)
-CHECKOUT_PREPARING_TIMEOUT = timedelta(seconds=90)
-CHECKOUT_REUSE_MARGIN = timedelta(minutes=5)
-SUCCESS_QUERY = "?session_id={CHECKOUT_SESSION_ID}"
 # Membership emails (the order emails cover receipts and sale notices of each invoice).
 PAYMENT_FAILED_PREFIX = membership_emails.PAYMENT_FAILED_PREFIX
 
@@ -44,10 +45,6 @@ class MembershipError(Exception):
 
 class AlreadyMember(MembershipError):
     pass
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def membership_api_account(*, membership: Membership) -> str:
@@ -209,8 +206,8 @@ def membership_checkout_start(*, buyer: User, offer: MembershipOffer, interval: 
             stripe_account_id=membership.stripe_account_id,
             customer_id=customer_id,
             customer_email=buyer.email,
-            success_url=_absolute(reverse("checkout:membership-success")) + SUCCESS_QUERY,
-            cancel_url=_absolute(reverse("dashboards:purchases")),
+            success_url=site_url(reverse("checkout:membership-success")) + SUCCESS_QUERY,
+            cancel_url=site_url(reverse("dashboards:purchases")),
             expires_at=now + CHECKOUT_SESSION_LIFETIME,
         )
     except StripeGatewayError:
@@ -439,11 +436,11 @@ def membership_card_update_start(*, membership: Membership) -> str:
         customer_id=membership.customer_id,
         currency=membership.currency,
         stripe_account_id=membership_api_account(membership=membership),
-        success_url=_absolute(
+        success_url=site_url(
             reverse("checkout:membership-card-updated", kwargs={"pk": membership.pk})
         )
         + SUCCESS_QUERY,
-        cancel_url=_absolute(reverse("dashboards:purchases")),
+        cancel_url=site_url(reverse("dashboards:purchases")),
     )
     return session.url
 

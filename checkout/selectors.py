@@ -1,6 +1,5 @@
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import connections, router
@@ -11,9 +10,7 @@ from accounts.models import StripeAccount, User
 from catalog.models import Course
 from checkout.membership_selectors import membership_unlocks_course
 from checkout.models import ACCESS_STATUSES, Order, Refund, StripeCustomer, WebhookEvent
-
-# A session this close to expiry is not worth sending a buyer to: they would not finish in time.
-CHECKOUT_REUSE_MARGIN = timedelta(minutes=5)
+from checkout.session_rules import CHECKOUT_REUSE_MARGIN
 
 # Stripe's Checkout Session ids: "cs_test_…" / "cs_live_…" (the sandbox's "cs_1…"), letters,
 # digits and underscores.

@@ -9,7 +9,6 @@ commits, calls Stripe, then locks again to record what Stripe answered. Every st
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -25,16 +24,16 @@ from checkout.services.errors import CheckoutError, CourseAlreadyOwned
 from checkout.services.notices import order_email_later, order_refund_email_kind
 from checkout.services.refunds import refund_reversals_retry
 from checkout.services.sale_totals import sale_contribution, sale_totals_apply
+from checkout.session_rules import (
+    CHECKOUT_PREPARING_TIMEOUT,
+    CHECKOUT_SESSION_LIFETIME,
+    SUCCESS_QUERY,
+    site_url,
+)
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 
 logger = logging.getLogger(__name__)
 
-# Stripe accepts 30 minutes to 24 hours; short keeps abandoned orders from piling up.
-CHECKOUT_SESSION_LIFETIME = timedelta(minutes=31)
-# Stripe fills the placeholder in, so the success page knows which session to fulfil.
-SUCCESS_QUERY = "?session_id={CHECKOUT_SESSION_ID}"
-# How long a Buy request may take to get its session from Stripe (the SDK's retries included).
-CHECKOUT_PREPARING_TIMEOUT = timedelta(seconds=90)
 # A transfer claim older than this belongs to a process that died; another may take over.
 TRANSFER_CLAIM_TIMEOUT = timedelta(minutes=2)
 
@@ -43,10 +42,6 @@ def order_fee_amount(*, course: Course) -> int:
     """The platform's fee: the course's percentage of its price in minor units, rounded half up
     (so 10 % of $0.55 is 6 cents, 15 % of ¥150 is ¥23). Computed once, when the order is made."""
     return percent_of(course.price_amount, course.platform_fee_percent)
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def order_checkout_start(*, buyer: User, course: Course) -> Order:
@@ -97,8 +92,8 @@ def order_checkout_start(*, buyer: User, course: Course) -> Order:
             stripe_account_id=stripe_account_id,
             customer_id=customer_id,
             customer_email=buyer.email,
-            success_url=_absolute(reverse("checkout:success")) + SUCCESS_QUERY,
-            cancel_url=_absolute(reverse("checkout:cancelled", kwargs={"pk": order.pk})),
+            success_url=site_url(reverse("checkout:success")) + SUCCESS_QUERY,
+            cancel_url=site_url(reverse("checkout:cancelled", kwargs={"pk": order.pk})),
             expires_at=timezone.now() + CHECKOUT_SESSION_LIFETIME,
         )
     except StripeGatewayError as error:

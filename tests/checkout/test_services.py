@@ -27,6 +27,7 @@ from checkout.services.refunds import (
     order_refund,
     refund_reversals_retry,
 )
+from checkout.session_rules import CHECKOUT_PREPARING_TIMEOUT
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import UserFactory
 from tests.checkout.conftest import opened_session, paid_session
@@ -265,6 +266,29 @@ def test_a_click_while_the_first_is_still_getting_its_session_is_asked_to_wait(
         order_checkout_start(buyer=buyer, course=course)
 
     assert gateway.calls == []
+
+
+@pytest.mark.parametrize(
+    ("waited", "opens_a_session"),
+    [
+        (CHECKOUT_PREPARING_TIMEOUT - timedelta(microseconds=1), False),
+        (CHECKOUT_PREPARING_TIMEOUT, True),
+    ],
+)
+def test_a_click_that_never_got_its_session_is_given_up_on_after_the_timeout(
+    make_course, buyer, gateway, monkeypatch, waited, opens_a_session
+):
+    course = make_course()
+    stuck = OrderFactory(buyer=buyer, course=course, checkout_session_id=None, checkout_url="")
+    now = stuck.created_at + waited
+    monkeypatch.setattr(timezone, "now", lambda: now)
+
+    if opens_a_session:
+        assert order_checkout_start(buyer=buyer, course=course).pk != stuck.pk
+    else:
+        with pytest.raises(CheckoutError, match="being prepared"):
+            order_checkout_start(buyer=buyer, course=course)
+    assert gateway.names() == (["checkout_session_create"] if opens_a_session else [])
 
 
 def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
@@ -998,6 +1022,36 @@ def test_a_refunds_failure_words_are_kept_when_stripe_later_gives_no_reason(gate
 
     ours.refresh_from_db()
     assert (ours.status, ours.failure_message) == ("succeeded", "kept")
+
+
+def test_a_refund_event_handled_before_stripes_answer_keeps_its_failure_words(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
+
+    def refund_create(**kwargs):
+        # The refund fails at once, and its event is handled before the API's answer arrives.
+        stripe_id = f"re_{kwargs['refund_id']}"
+        gateway.refunds = (
+            _stripe_refund(
+                stripe_id,
+                kwargs["amount"],
+                status="failed",
+                currency=order.currency,
+                reason="expired_or_canceled_card",
+                ours=kwargs["refund_id"],
+            ),
+        )
+        order_apply_refunds(charge_id=order.charge_id, stripe_account_id="")
+        return stripe_payments.RefundResult(id=stripe_id, status="failed", amount=kwargs["amount"])
+
+    gateway._refund_create = refund_create
+
+    order_refund(order_id=order.pk, amount=1000, requested_by=order.seller)
+
+    stored = Refund.objects.get()
+    assert (stored.status, stored.failure_message) == (
+        "failed",
+        "The refund failed: the buyer's card has expired or was cancelled",
+    )
 
 
 def test_a_lost_session_is_linked_only_to_the_order_it_names_with_its_price_and_place(gateway):

@@ -8,12 +8,14 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as account_services
 from checkout import membership_services, stripe_payments
-from checkout.models import Order, WebhookEvent
+from checkout.models import Order, PayoutSnapshot, WebhookEvent
 from checkout.services.webhook_handlers import webhook_event_process
 from site_config.stripe_client import StripeGatewayError
+from tests.accounts.factories import StripeAccountFactory
 from tests.checkout.conftest import dispute_state, event_payload, paid_session, sign
 from tests.checkout.factories import OrderFactory, PaidOrderFactory
 
@@ -755,23 +757,53 @@ def test_a_session_whose_reference_is_not_an_order_id_is_acknowledged(client, se
     assert WebhookEvent.objects.get().last_error == ""
 
 
-def test_reprocessing_a_stored_event_does_its_work(settings):
-    order = OrderFactory()
+def _stored_event(event_type, data_object, *, account="", endpoint="platform") -> WebhookEvent:
+    """An event stored by an earlier delivery, as the admin's "process again" finds it."""
     payload = json.loads(
-        event_payload(
-            "checkout.session.expired",
-            {"id": order.checkout_session_id, "object": "checkout.session", "status": "expired"},
-            event_id="evt_again",
-        )
+        event_payload(event_type, data_object, event_id="evt_again", account=account)
     )
-    record = WebhookEvent.objects.create(
-        event_id="evt_again", type=payload["type"], endpoint="platform", payload=payload
+    return WebhookEvent.objects.create(
+        event_id="evt_again",
+        type=event_type,
+        account=account,
+        endpoint=endpoint,
+        payload=payload,
+        attempts=1,
+    )
+
+
+def test_reprocessing_a_stored_event_does_its_work_and_counts_one_more_attempt(settings):
+    order = OrderFactory()
+    record = _stored_event(
+        "checkout.session.expired",
+        {"id": order.checkout_session_id, "object": "checkout.session", "status": "expired"},
     )
 
     webhook_event_process(record=record)
 
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
+    record.refresh_from_db()
+    assert record.attempts == 2
+    assert record.processed_at is not None
+
+
+def test_reprocessing_a_sellers_payout_event_has_their_payouts_read_again(settings):
+    seller = StripeAccountFactory(stripe_account_id="acct_payouts").seller
+    snapshot = PayoutSnapshot.objects.create(
+        seller=seller, stripe_account_id="acct_payouts", fetched_at=timezone.now()
+    )
+    record = _stored_event(
+        "payout.paid",
+        {"id": "po_1", "object": "payout", "amount": 4410},
+        account="acct_payouts",
+        endpoint="connect",
+    )
+
+    webhook_event_process(record=record)
+
+    snapshot.refresh_from_db()
+    assert snapshot.stale is True
 
 
 def test_account_updated_without_an_event_account_refreshes_the_account_it_describes(

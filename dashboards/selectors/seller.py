@@ -97,7 +97,7 @@ def sale_revenue_series_for_seller(
     """
     sales = in_period(paid_orders().filter(seller=seller), period)
     if period.days is not None and period.days <= DAILY_CHART_MAX_DAYS:
-        return _daily_series(sales, period, today)
+        return _daily_series(sales, period)
     first = period.first_day
     if first is None:
         oldest = sales.aggregate(oldest=Min("paid_at"))["oldest"]
@@ -141,7 +141,8 @@ def sale_revenue_series_for_seller(
     ]
 
 
-def _daily_series(sales: QuerySet[Order], period: Period, today: dt.date) -> list[RevenueSeries]:
+def _daily_series(sales: QuerySet[Order], period: Period) -> list[RevenueSeries]:
+    # Only periods with both ends come here (`period.days` is set).
     rows = (
         sales.annotate(bucket=TruncDate("paid_at", tzinfo=period.zone))
         .values("bucket", "currency")
@@ -160,7 +161,7 @@ def _daily_series(sales: QuerySet[Order], period: Period, today: dt.date) -> lis
         )
     if not found:
         return []
-    first, last = period.first_day, period.last_day or today
+    first, last = period.first_day, period.last_day
     days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     return [
         RevenueSeries(
@@ -176,7 +177,6 @@ def _daily_series(sales: QuerySet[Order], period: Period, today: dt.date) -> lis
 
 @dataclass(frozen=True)
 class CourseTotals(MoneyFigures):
-    course_id: int | None = None  # None: membership payments
     title: str = ""
 
 
@@ -190,7 +190,6 @@ def sale_totals_by_course_for_seller(*, seller: User, period: Period) -> list[Co
     )
     return [
         CourseTotals(
-            course_id=row["course_id"],
             title=row["course__title"] or MEMBERSHIP_ROW_TITLE,  # memberships have no course
             currency=row["currency"],
             count=row["count"],

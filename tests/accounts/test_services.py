@@ -1,5 +1,6 @@
 """Connect services, with the gateway functions patched (never `stripe.*`)."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -7,17 +8,20 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import StripeAccount
+from accounts.models import StripeAccount, User
 from accounts.services import (
     StripeConnectRefused,
     connect_oauth_state_consume,
     connect_oauth_state_issue,
     stripe_account_connect_standard,
+    stripe_account_dashboard_link,
     stripe_account_disconnect,
     stripe_account_disconnect_for_seller,
+    stripe_account_onboarding_link,
     stripe_account_refresh,
     stripe_account_refresh_if_stale,
     stripe_account_start_onboarding,
+    user_update_profile,
 )
 from accounts.stripe_connect import ConnectedAccount
 from catalog.selectors import course_sale_blocker
@@ -128,15 +132,31 @@ def test_connect_standard_stores_what_stripe_reports(seller, gateway):
     assert stripe_account.is_onboarding_pending
 
 
-def test_connect_standard_keeps_the_link_when_the_status_read_fails(seller, gateway):
+def test_connect_standard_keeps_the_link_when_the_status_read_fails(seller, gateway, caplog):
     gateway.answers["account_retrieve"] = StripeGatewayError(
         "down", code=StripeErrorCode.UNREACHABLE
     )
 
-    stripe_account = stripe_account_connect_standard(seller=seller, code="ac_1")
+    with caplog.at_level(logging.WARNING, logger="accounts.services"):
+        stripe_account = stripe_account_connect_standard(seller=seller, code="ac_1")
 
     assert stripe_account.stripe_account_id == "acct_1Svc"
-    assert not stripe_account.charges_enabled
+    # Nothing is known yet, so the card says nothing is ready until Stripe is read again.
+    assert (
+        stripe_account.charges_enabled,
+        stripe_account.payouts_enabled,
+        stripe_account.details_submitted,
+    ) == (False, False, False)
+    assert caplog.messages == ["Connected acct_1Svc but could not read it yet."]
+
+
+def test_reconnecting_the_same_standard_account_after_a_disconnect_is_allowed(seller, gateway):
+    StripeAccountFactory(seller=seller, stripe_account_id="acct_1Svc")
+    stripe_account_disconnect(stripe_account_id="acct_1Svc")
+
+    stripe_account = stripe_account_connect_standard(seller=seller, code="ac_1")
+
+    assert (stripe_account.stripe_account_id, stripe_account.is_connected) == ("acct_1Svc", True)
 
 
 def test_reconnecting_after_a_disconnect_reuses_the_sellers_row(seller, gateway):
@@ -158,6 +178,8 @@ def test_an_account_linked_to_another_seller_is_refused(seller, gateway):
         stripe_account_connect_standard(seller=seller, code="ac_1")
 
     assert not StripeAccount.objects.filter(seller=seller).exists()
+    # Refused before anything of that account is read from Stripe.
+    assert called(gateway, "account_retrieve") == []
 
 
 def test_a_buyer_cannot_connect(buyer, gateway):
@@ -348,3 +370,54 @@ def test_seller_disconnecting_express_only_unlinks_it(gateway):
     assert called(gateway, "oauth_deauthorize") == []
     stripe_account.refresh_from_db()
     assert not stripe_account.is_connected
+
+
+# --- What a seller without the right account is told ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("account_type", "action", "refusal"),
+    [
+        (None, stripe_account_onboarding_link, "There is no Express or Custom account to onboard."),
+        (
+            "standard",
+            stripe_account_onboarding_link,
+            "There is no Express or Custom account to onboard.",
+        ),
+        (
+            "custom",
+            stripe_account_dashboard_link,
+            "Only Express accounts have a Stripe dashboard link here.",
+        ),
+        (
+            None,
+            stripe_account_disconnect_for_seller,
+            "There is no connected Stripe account to disconnect.",
+        ),
+    ],
+)
+def test_an_action_for_an_account_the_seller_does_not_have_is_refused_in_words(
+    seller, gateway, account_type, action, refusal
+):
+    if account_type is not None:
+        StripeAccountFactory(seller=seller, account_type=account_type)
+
+    with pytest.raises(StripeConnectRefused) as refused:
+        action(seller=seller)
+
+    assert str(refused.value) == refusal
+    assert gateway.calls == []
+
+
+def test_saving_a_profile_never_undoes_a_password_changed_meanwhile(seller):
+    # The profile form holds the user as the request read it; another tab changes the password.
+    stale = User.objects.get(pk=seller.pk)
+    changed = User.objects.get(pk=seller.pk)
+    changed.set_password("a new long passphrase")
+    changed.save()
+
+    user_update_profile(user=stale, full_name="  Sally Q. Seller ", time_zone="Asia/Tokyo")
+
+    saved = User.objects.get(pk=seller.pk)
+    assert (saved.full_name, saved.time_zone) == ("Sally Q. Seller", "Asia/Tokyo")
+    assert saved.check_password("a new long passphrase")

@@ -70,7 +70,6 @@ def platform_fees_by_charge_type(*, period: Period) -> list[FeeTotal]:
 
 @dataclass(frozen=True)
 class SellerTotal:
-    seller_id: int
     email: str
     name: str
     currency: str
@@ -91,7 +90,6 @@ def platform_top_sellers(*, period: Period) -> list[SellerTotal]:
     )[:TOP_SELLERS_SHOWN]
     return [
         SellerTotal(
-            seller_id=row["seller_id"],
             email=row["seller__email"],
             name=row["seller__full_name"],
             currency=row["currency"],
@@ -158,6 +156,6 @@ def platform_recent_disputes() -> list[Order]:
     return list(
         paid_orders()
         .filter(status=Order.Status.DISPUTED)
-        .select_related("course", "seller", "buyer")
+        .select_related("course", "seller")
         .order_by(*NEWEST_FIRST)[:RECENT_DISPUTES_SHOWN]
     )

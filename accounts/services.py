@@ -443,7 +443,7 @@ def custom_bank_account_replace(
             account_bank_account_delete(stripe_account_id=account_id, bank_account_id=old.id)
         except StripeGatewayError as error:
             # Already removed by an earlier submit of the same form.
-            if error.code != "resource_missing":
+            if error.code != StripeErrorCode.RESOURCE_MISSING:
                 raise
     return custom_onboarding_read(seller=seller)
 

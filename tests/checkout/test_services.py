@@ -291,6 +291,37 @@ def test_a_click_that_never_got_its_session_is_given_up_on_after_the_timeout(
     assert gateway.names() == (["checkout_session_create"] if opens_a_session else [])
 
 
+def test_a_payment_recorded_while_the_buy_request_waits_for_stripe_is_kept(
+    make_course, buyer, gateway
+):
+    course = make_course()
+
+    def create_and_pay_meanwhile(**kwargs):
+        session = opened_session(
+            id=f"cs_test_{kwargs['order_id']}", url="https://checkout.stripe.test/pay", **kwargs
+        )
+        order = Order.objects.get(pk=kwargs["order_id"])
+        gateway.session = paid_session(order, id=session.id)
+        # Stripe's completed event is handled before this request saves the session's id.
+        order_attach_session(
+            order_id=order.pk,
+            session_id=session.id,
+            amount=order.amount,
+            currency=order.currency,
+            stripe_account_id=order.stripe_account_id,
+        )
+        order_fulfil(session_id=session.id)
+        return session
+
+    gateway._checkout_session_create = create_and_pay_meanwhile
+
+    order = order_checkout_start(buyer=buyer, course=course)
+
+    order.refresh_from_db()
+    assert (order.status, order.checkout_session_id) == (Order.Status.PAID, f"cs_test_{order.pk}")
+    assert order.paid_at is not None
+
+
 def test_a_session_about_to_expire_is_not_reused(make_course, buyer, gateway):
     course = make_course()
     stale = OrderFactory(

@@ -268,12 +268,20 @@ def test_unknown_event_types_are_acknowledged_and_stored(client, settings):
     assert WebhookEvent.objects.get().processed_at is not None
 
 
-def test_a_session_completed_before_the_buy_request_saved_its_id_is_linked_by_metadata(
-    client, settings, retrieve
+@pytest.mark.parametrize(
+    "reference",
+    [
+        lambda order: {"metadata": {"order_id": str(order.pk)}},
+        # Metadata missing: the session's client reference names the order as well.
+        lambda order: {"client_reference_id": str(order.pk)},
+    ],
+    ids=["metadata", "client-reference"],
+)
+def test_a_session_completed_before_the_buy_request_saved_its_id_is_linked_by_its_reference(
+    client, settings, retrieve, reference
 ):
     order = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
-    session = paid_session(order, id="cs_test_lost")
-    retrieve.sessions["cs_test_lost"] = session
+    retrieve.sessions["cs_test_lost"] = paid_session(order, id="cs_test_lost")
     payload = event_payload(
         "checkout.session.completed",
         {
@@ -281,7 +289,7 @@ def test_a_session_completed_before_the_buy_request_saved_its_id_is_linked_by_me
             "object": "checkout.session",
             "amount_total": 4900,
             "currency": "usd",
-            "metadata": {"order_id": str(order.pk)},
+            **reference(order),
         },
         event_id="evt_lost",
     )
@@ -712,29 +720,6 @@ def test_a_dispute_on_a_sale_made_outside_the_marketplace_is_acknowledged_and_ig
     assert response.status_code == 200
     assert WebhookEvent.objects.get().processed_at is not None
     assert mail.outbox == []
-
-
-def test_a_lost_session_is_linked_by_its_client_reference_when_metadata_is_missing(
-    client, settings, retrieve
-):
-    order = OrderFactory(charge_type=Order.ChargeType.DESTINATION, checkout_session_id=None)
-    retrieve.sessions["cs_test_ref_only"] = paid_session(order, id="cs_test_ref_only")
-    payload = event_payload(
-        "checkout.session.completed",
-        {
-            "id": "cs_test_ref_only",
-            "object": "checkout.session",
-            "amount_total": order.amount,
-            "currency": order.currency,
-            "client_reference_id": str(order.pk),
-        },
-        event_id="evt_ref_only",
-    )
-
-    deliver(client, settings, payload)
-
-    order.refresh_from_db()
-    assert (order.checkout_session_id, order.status) == ("cs_test_ref_only", Order.Status.PAID)
 
 
 def test_a_session_whose_reference_is_not_an_order_id_is_acknowledged(client, settings, retrieve):

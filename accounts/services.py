@@ -431,7 +431,7 @@ def custom_bank_account_replace(
         stripe_account_id=account_id,
         country=current.country,
         currency=current.default_currency,
-        routing_number=values.get("routing_number", ""),
+        routing_number=values["routing_number"],
         account_number=values["account_number"],
         account_holder_name=values["account_holder_name"],
         idempotency_key=f"bank-account-{account_id}-{submission}",

@@ -59,6 +59,7 @@ BAD = "Not a Stripe event: bad "
     ("payload", "message"),
     [
         (b"not json", "The payload is not JSON."),
+        (b'{"id": "\xff"}', "The payload is not UTF-8."),
         (b"[1, 2]", "Not a Stripe event: the payload is not a JSON object."),
         (json.dumps({"id": "evt_4", "data": {"object": {}}}).encode(), BAD + "type."),
         (json.dumps({"type": "charge.refunded", "data": {"object": {}}}).encode(), BAD + "id."),

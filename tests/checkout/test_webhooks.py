@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from checkout import membership_services, stripe_payments
 from checkout.models import Order, PayoutSnapshot, WebhookEvent
+from checkout.services import webhook_handlers
 from checkout.services.webhook_handlers import webhook_event_process
 from site_config.stripe_client import StripeGatewayError
 from tests.accounts.factories import StripeAccountFactory
@@ -857,3 +858,24 @@ def test_a_refund_event_naming_no_charge_asks_stripe_nothing(client, settings, c
     assert response.status_code == 200
     assert charge_reads == []
     assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_a_failing_handler_leaves_the_first_2000_characters_of_its_error_on_the_event(
+    client, settings, monkeypatch
+):
+    def fail(**kwargs):
+        raise RuntimeError("x" * 5000)
+
+    monkeypatch.setattr(webhook_handlers, "order_cancel_expired", fail)
+    payload = event_payload(
+        "checkout.session.expired",
+        {"id": "cs_test_long_error", "object": "checkout.session", "status": "expired"},
+        event_id="evt_long_error",
+    )
+
+    response = deliver(client, settings, payload)
+
+    assert response.status_code == 500
+    stored = WebhookEvent.objects.get()
+    assert stored.last_error == ("RuntimeError('" + "x" * 5000)[:2000]
+    assert stored.processed_at is None

@@ -900,6 +900,40 @@ def test_a_retried_reversal_that_already_went_through_is_recorded_not_made_again
     assert refund_reversals_retry() == {"reversed": 0, "still_failing": 0}
 
 
+def test_reconcile_retries_only_failed_reversals_of_refunds_stripe_made_oldest_first(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_seller")
+    failed = REVERSAL_FAILED.format(reason="Stripe could not be reached.")
+    newer, older, one_cent = (
+        RefundFactory(order=order, transfer_reversal_amount=amount, failure_message=failed)
+        for amount in (200, 300, 1)
+    )
+    # The older refund was saved second: its money is taken back first all the same.
+    now = timezone.now()
+    for refund, age in ((older, 3), (newer, 2), (one_cent, 1)):
+        Refund.objects.filter(pk=refund.pk).update(created_at=now - timedelta(minutes=age))
+    # Not for reconcile: nothing to take back (the last refund of a small net), a refund Stripe
+    # has not confirmed yet, one Stripe refused, and one already taken back.
+    RefundFactory(order=order, transfer_reversal_amount=0)
+    RefundFactory(
+        order=order, transfer_reversal_amount=500, stripe_refund_id=None, status="pending"
+    )
+    RefundFactory(order=order, transfer_reversal_amount=500, status="failed")
+    RefundFactory(order=order, transfer_reversal_amount=500, transfer_reversal_id="trr_done")
+
+    assert refund_reversals_retry() == {"reversed": 3, "still_failing": 0}
+
+    sent = [kw["amount"] for name, kw in gateway.calls if name == "transfer_reversal_create"]
+    assert sent == [300, 200, 1]
+
+
+def test_reconcile_counts_reversals_that_still_fail(gateway):
+    order = PaidOrderFactory(charge_type=Order.ChargeType.SEPARATE, transfer_id="tr_seller")
+    RefundFactory(order=order, transfer_reversal_amount=300)
+    gateway.error = StripeGatewayError("Stripe could not be reached.")
+
+    assert refund_reversals_retry() == {"reversed": 0, "still_failing": 1}
+
+
 def test_the_smallest_refund_is_one_minor_unit(gateway):
     order = PaidOrderFactory(charge_type=Order.ChargeType.DESTINATION)
 

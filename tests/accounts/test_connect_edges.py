@@ -1,18 +1,30 @@
 """Connect's edges: when an OAuth state stops working, which states a session keeps, what the
-connect link carries, and what Stripe is asked when a Custom seller changes bank account."""
+connect link carries, what Stripe is asked when a Custom seller changes bank account or answers
+an onboarding step, and the words a seller reads when a connection is refused."""
 
+import dataclasses
 import re
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.messages import get_messages
 from django.contrib.sessions.backends.db import SessionStore
+from django.db.models.signals import pre_save
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services
+from accounts.models import StripeAccount
 from accounts.services import (
+    StripeConnectRefused,
     connect_oauth_state_consume,
     connect_oauth_state_issue,
     custom_bank_account_replace,
+    custom_onboarding_submit,
+    stripe_account_connect_standard,
     stripe_account_oauth_url,
+    stripe_account_start_onboarding,
 )
 from accounts.stripe_connect import BankAccount, ConnectedAccount, CustomAccountDetails
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
@@ -167,15 +179,10 @@ BANK_FORM = {
 }
 
 
-@pytest.fixture
-def bank_gateway(monkeypatch):
-    """The Custom account's gateway functions, recorded; `answers` says what Stripe returns."""
+def recorded_gateway(monkeypatch, answers: dict):
+    """The named gateway functions of `accounts.services`, recorded; `answers` says what Stripe
+    returns (an exception is raised)."""
     calls: list[tuple[str, dict]] = []
-    answers: dict = {
-        "account_custom_retrieve": custom_details(bank("ba_old")),
-        "account_bank_account_create": bank(NEW),
-        "account_bank_account_delete": None,
-    }
 
     def fake(name):
         def call(**kwargs):
@@ -190,6 +197,22 @@ def bank_gateway(monkeypatch):
     for name in answers:
         monkeypatch.setattr(services, name, fake(name))
     return type("Gateway", (), {"calls": calls, "answers": answers})
+
+
+def called(gateway, name: str) -> list[dict]:
+    return [kwargs for call, kwargs in gateway.calls if call == name]
+
+
+@pytest.fixture
+def bank_gateway(monkeypatch):
+    return recorded_gateway(
+        monkeypatch,
+        {
+            "account_custom_retrieve": custom_details(bank("ba_old")),
+            "account_bank_account_create": bank(NEW),
+            "account_bank_account_delete": None,
+        },
+    )
 
 
 @pytest.fixture
@@ -277,3 +300,374 @@ def test_an_old_bank_account_stripe_could_not_remove_is_reported(custom_seller, 
         custom_bank_account_replace(seller=custom_seller, values=BANK_FORM, submission="sub-1")
 
     assert raised.value is failure
+
+
+# --- Custom accounts: what each onboarding step sends Stripe -------------------------------------
+
+
+@pytest.fixture
+def step_gateway(monkeypatch):
+    details = custom_details(bank("ba_old"))
+    return recorded_gateway(
+        monkeypatch, {"account_custom_retrieve": details, "account_custom_update": details}
+    )
+
+
+def submit_step(seller, step: str, values: dict, user_agent: str = "Firefox") -> None:
+    custom_onboarding_submit(
+        seller=seller,
+        step=step,
+        values=values,
+        submission="sub-1",
+        client_ip="203.0.113.7",
+        user_agent=user_agent,
+    )
+
+
+def sent_params(gateway) -> list[dict]:
+    return [kwargs["params"] for kwargs in called(gateway, "account_custom_update")]
+
+
+def test_the_person_step_sends_every_answer_including_the_last_4_ssn_digits_and_line2(
+    custom_seller, step_gateway
+):
+    submit_step(
+        custom_seller,
+        "person",
+        {
+            "first_name": "Sally",
+            "last_name": "Seller",
+            "email": "sally@test.example",
+            "phone": "+12025550123",
+            "id_number": "",  # not asked: only the last 4 digits are due
+            "ssn_last_4": "0000",
+            "dob": date(1990, 7, 14),
+            "address_line1": "1 Main St",
+            "address_line2": "Apt 4",
+            "address_city": "Schenectady",
+            "address_state": "NY",
+            "address_postal_code": "12345",
+        },
+    )
+
+    assert sent_params(step_gateway) == [
+        {
+            "individual": {
+                "first_name": "Sally",
+                "last_name": "Seller",
+                "email": "sally@test.example",
+                "phone": "+12025550123",
+                "ssn_last_4": "0000",
+                "dob": {"day": 14, "month": 7, "year": 1990},
+                "address": {
+                    "line1": "1 Main St",
+                    "line2": "Apt 4",
+                    "city": "Schenectady",
+                    "state": "NY",
+                    "postal_code": "12345",
+                    "country": "US",
+                },
+            }
+        }
+    ]
+
+
+def test_the_business_step_sends_the_description_of_what_the_seller_sells(
+    custom_seller, step_gateway
+):
+    # Stripe takes a description instead of a website (requirements.alternatives).
+    submit_step(
+        custom_seller,
+        "business",
+        {"mcc": "8299", "url": "", "product_description": "Online cooking courses"},
+    )
+
+    assert sent_params(step_gateway) == [
+        {"business_profile": {"mcc": "8299", "product_description": "Online cooking courses"}}
+    ]
+
+
+def test_the_bank_step_sends_an_individuals_bank_account(custom_seller, step_gateway):
+    submit_step(custom_seller, "bank", BANK_FORM)
+
+    assert sent_params(step_gateway) == [
+        {
+            "external_account": {
+                "object": "bank_account",
+                "country": "US",
+                "account_holder_name": "Sally Seller",
+                "account_holder_type": "individual",
+                "routing_number": "110000000",
+                "account_number": "000123456789",
+            }
+        }
+    ]
+
+
+def test_the_terms_step_records_when_where_and_a_user_agent_cut_to_500_characters(
+    custom_seller, step_gateway, clock
+):
+    # A User-Agent header has no length limit; Stripe is sent its first 500 characters.
+    user_agent = "Mozilla/5.0 " + "x" * 600
+
+    submit_step(custom_seller, "terms", {"accept": True}, user_agent=user_agent)
+
+    assert sent_params(step_gateway) == [
+        {"tos_acceptance": {"date": int(T0), "ip": "203.0.113.7", "user_agent": user_agent[:500]}}
+    ]
+
+
+def test_an_unknown_step_reaches_stripe_with_nothing_and_names_the_step(
+    custom_seller, step_gateway
+):
+    with pytest.raises(ValueError) as raised:
+        submit_step(custom_seller, "payouts", {"schedule": "daily"})
+
+    assert str(raised.value) == "Unknown onboarding step 'payouts'"
+    assert called(step_gateway, "account_custom_update") == []
+
+
+def test_a_requirement_another_field_may_answer_asks_for_that_field(
+    client, custom_seller, step_gateway
+):
+    # Stripe accepts the full ID number instead of the last 4 digits of the SSN.
+    step_gateway.answers["account_custom_retrieve"] = dataclasses.replace(
+        custom_details(bank("ba_old")),
+        currently_due=("individual.ssn_last_4",),
+        alternatives={"individual.ssn_last_4": ("individual.id_number",)},
+    )
+    client.force_login(custom_seller)
+
+    response = client.get(reverse("accounts:custom-onboarding"))
+
+    assert response.url == reverse("accounts:custom-onboarding-step", kwargs={"step": "person"})
+    page = client.get(response.url).content.decode()
+    assert 'name="ssn_last_4"' in page and 'name="id_number"' in page
+    assert 'name="first_name"' not in page
+
+
+# --- Refusals, in the words the seller reads --------------------------------------------------
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+LINKED_ELSEWHERE = (
+    "That Stripe account is already linked to another seller on this marketplace, "
+    "so it was not connected. Use a different Stripe account."
+)
+# The words when another seller's request wins the race to the database itself.
+LINKED_ELSEWHERE_MEANWHILE = (
+    "That Stripe account is already linked to another seller on this marketplace."
+)
+
+
+@pytest.fixture
+def connect_gateway(monkeypatch):
+    return recorded_gateway(
+        monkeypatch,
+        {
+            "oauth_token_exchange": "acct_1Std",
+            "account_retrieve": ConnectedAccount(
+                id="acct_1Std",
+                account_type="standard",
+                charges_enabled=True,
+                payouts_enabled=True,
+                details_submitted=True,
+                requirements_due=(),
+            ),
+            "account_create": ConnectedAccount(
+                id="acct_1Exp",
+                account_type="express",
+                charges_enabled=False,
+                payouts_enabled=False,
+                details_submitted=False,
+                requirements_due=("external_account",),
+            ),
+            "account_onboarding_link_create": "https://onboard.test/link",
+        },
+    )
+
+
+def test_only_express_or_custom_accounts_are_created(seller, connect_gateway):
+    with pytest.raises(StripeConnectRefused) as raised:
+        stripe_account_start_onboarding(seller=seller, account_type="standard")
+
+    assert raised.value.user_message == "Choose an Express or a Custom account."
+    assert connect_gateway.calls == []
+
+
+def test_a_new_account_is_created_with_the_sellers_email_and_name(seller, connect_gateway):
+    stripe_account_start_onboarding(seller=seller, account_type="express")
+
+    # The email prefills Stripe's onboarding and is where Stripe writes to the seller.
+    assert called(connect_gateway, "account_create") == [
+        {
+            "account_type": "express",
+            "email": "seller@test.example",
+            "business_name": seller.display_name,
+            "seller_id": seller.pk,
+            "idempotency_key": f"seller-{seller.pk}-connect-account-first",
+        }
+    ]
+
+
+def test_a_seller_whose_selling_rights_went_is_told_how_to_get_them_back(buyer, connect_gateway):
+    # The views stop a buyer first; this is a seller whose rights were withdrawn meanwhile.
+    with pytest.raises(StripeConnectRefused) as raised:
+        stripe_account_start_onboarding(seller=buyer, account_type="express")
+
+    assert raised.value.user_message == (
+        "Only sellers can connect a Stripe account. Ask an administrator for selling rights."
+    )
+    assert connect_gateway.calls == []
+
+
+def test_a_connected_seller_is_told_which_account_to_disconnect_first(client, connected_seller):
+    client.force_login(connected_seller)
+    account_id = connected_seller.stripe_account.stripe_account_id
+
+    response = client.get(reverse("accounts:connect-authorize"))
+
+    assert response.url == reverse("accounts:account")
+    assert messages_of(response) == [
+        f"Your Stripe account {account_id} is already connected. "
+        "Disconnect it first to connect another one."
+    ]
+
+
+def connect_with_stripe(client) -> str:
+    """Follow "Connect with Stripe" and come back with the state Stripe would echo."""
+    response = client.get(reverse("accounts:connect-authorize"))
+    return parse_qs(urlsplit(response.url).query)["state"][0]
+
+
+def test_an_account_linked_to_another_seller_is_refused_on_return_from_stripe(
+    client, seller, connect_gateway
+):
+    StripeAccountFactory(stripe_account_id="acct_1Std")
+    client.force_login(seller)
+    state = connect_with_stripe(client)
+
+    response = client.get(
+        reverse("accounts:connect-oauth-callback"), {"state": state, "code": "ac_1"}
+    )
+
+    assert messages_of(response) == [LINKED_ELSEWHERE]
+    assert not StripeAccount.objects.filter(seller=seller).exists()
+    # Refused before anything of that account is read from Stripe.
+    assert called(connect_gateway, "account_retrieve") == []
+
+
+def test_an_account_another_seller_links_while_it_is_read_from_stripe_is_refused(
+    seller, connect_gateway, monkeypatch
+):
+    def another_seller_links_it_meanwhile(**kwargs):
+        StripeAccountFactory(stripe_account_id="acct_1Std")
+        return connect_gateway.answers["account_retrieve"]
+
+    monkeypatch.setattr(services, "account_retrieve", another_seller_links_it_meanwhile)
+
+    with pytest.raises(StripeConnectRefused) as raised:
+        stripe_account_connect_standard(seller=seller, code="ac_1")
+
+    # Checked again under the seller's lock, so the seller reads the full explanation.
+    assert raised.value.user_message == LINKED_ELSEWHERE
+    assert not StripeAccount.objects.filter(seller=seller).exists()
+
+
+def test_an_account_linked_elsewhere_between_the_check_and_the_write_is_refused(
+    client, seller, connect_gateway
+):
+    def another_seller_writes_first(sender, instance, **kwargs):
+        # Another seller's request commits the same account id just before this row is written.
+        if instance.pk is None and instance.seller_id == seller.pk:
+            StripeAccountFactory(stripe_account_id=instance.stripe_account_id)
+
+    pre_save.connect(another_seller_writes_first, sender=StripeAccount)
+    try:
+        client.force_login(seller)
+        response = client.post(reverse("accounts:connect-onboard"), {"account_type": "express"})
+    finally:
+        pre_save.disconnect(another_seller_writes_first, sender=StripeAccount)
+
+    assert response.url == reverse("accounts:account")
+    assert messages_of(response) == [LINKED_ELSEWHERE_MEANWHILE]
+    assert not StripeAccount.objects.filter(seller=seller).exists()
+
+
+@pytest.mark.parametrize("account", ["none", "standard"])
+def test_the_custom_form_tells_a_seller_without_a_custom_account_to_create_one(
+    client, seller, step_gateway, account
+):
+    if account == "standard":
+        StripeAccountFactory(seller=seller)
+    client.force_login(seller)
+
+    response = client.get(reverse("accounts:custom-onboarding"))
+
+    assert response.url == reverse("accounts:account")
+    assert messages_of(response) == ["There is no Custom account to set up. Create one first."]
+    assert step_gateway.calls == []
+
+
+# --- Reconnecting -------------------------------------------------------------------------------
+
+
+def test_reconnecting_the_same_account_after_a_disconnect_starts_a_new_connection(
+    seller, connect_gateway
+):
+    old = StripeAccountFactory(
+        seller=seller,
+        stripe_account_id="acct_1Std",
+        connected_at=datetime(2026, 1, 1, tzinfo=UTC),
+        disconnected_at=datetime(2026, 2, 1, tzinfo=UTC),
+    )
+    before = timezone.now()
+
+    stripe_account = stripe_account_connect_standard(seller=seller, code="ac_1")
+
+    assert stripe_account.pk == old.pk
+    # Connected since now, not since the first connection that ended in February.
+    assert stripe_account.connected_at >= before
+    assert stripe_account.disconnected_at is None
+
+
+def test_a_racing_double_submit_keeps_the_time_the_account_was_first_connected(
+    seller, connect_gateway, monkeypatch
+):
+    first_connected = timezone.now() - timedelta(seconds=1)
+
+    def the_other_click_stores_it_first(**kwargs):
+        StripeAccount.objects.create(
+            seller=seller,
+            stripe_account_id="acct_1Exp",
+            account_type="express",
+            connected_at=first_connected,
+        )
+        return connect_gateway.answers["account_create"]
+
+    monkeypatch.setattr(services, "account_create", the_other_click_stores_it_first)
+
+    stripe_account_start_onboarding(seller=seller, account_type="express")
+
+    assert StripeAccount.objects.get(seller=seller).connected_at == first_connected
+
+
+def test_each_reconnect_after_a_disconnect_asks_stripe_for_a_new_account(seller, connect_gateway):
+    # Stripe replays a create for a key it has seen (for 24 hours): a key that did not change
+    # after the second disconnect would hand back the account disconnected earlier.
+    disconnects = [datetime(2026, 3, 1, 12, tzinfo=UTC), datetime(2026, 3, 1, 15, tzinfo=UTC)]
+    stripe_account = StripeAccountFactory(seller=seller, stripe_account_id="acct_1Gone")
+    for index, moment in enumerate(disconnects):
+        StripeAccount.objects.filter(pk=stripe_account.pk).update(disconnected_at=moment)
+        connect_gateway.answers["account_create"] = dataclasses.replace(
+            connect_gateway.answers["account_create"], id=f"acct_1Exp{index}"
+        )
+        stripe_account_start_onboarding(seller=seller, account_type="express")
+
+    keys = [kwargs["idempotency_key"] for kwargs in called(connect_gateway, "account_create")]
+    assert keys == [
+        f"seller-{seller.pk}-connect-account-{int(moment.timestamp())}" for moment in disconnects
+    ]

@@ -29,6 +29,7 @@ from accounts.services import (
 from accounts.stripe_connect import BankAccount, ConnectedAccount, CustomAccountDetails
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import StripeAccountFactory
+from tests.accounts.gateway import called, recorded_gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -177,30 +178,6 @@ BANK_FORM = {
     "routing_number": "110000000",
     "account_number": "000123456789",
 }
-
-
-def recorded_gateway(monkeypatch, answers: dict):
-    """The named gateway functions of `accounts.services`, recorded; `answers` says what Stripe
-    returns (an exception is raised)."""
-    calls: list[tuple[str, dict]] = []
-
-    def fake(name):
-        def call(**kwargs):
-            calls.append((name, kwargs))
-            answer = answers[name]
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-
-        return call
-
-    for name in answers:
-        monkeypatch.setattr(services, name, fake(name))
-    return type("Gateway", (), {"calls": calls, "answers": answers})
-
-
-def called(gateway, name: str) -> list[dict]:
-    return [kwargs for call, kwargs in gateway.calls if call == name]
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from accounts.stripe_connect import ConnectedAccount
 from catalog.selectors import course_sale_blocker
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import StripeAccountFactory
+from tests.accounts.gateway import called, recorded_gateway
 from tests.catalog.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,6 @@ def connected(account_id="acct_1Svc", account_type="standard", ready=True, due=(
 @pytest.fixture
 def gateway(monkeypatch):
     """Record calls to the gateway functions the services use and answer with canned results."""
-    calls: list[tuple[str, dict]] = []
     answers: dict = {
         "oauth_token_exchange": "acct_1Svc",
         "account_retrieve": connected(),
@@ -55,24 +55,7 @@ def gateway(monkeypatch):
         "oauth_deauthorize": None,
         "login_link_create": "https://dashboard.test/",
     }
-
-    def fake(name):
-        def call(**kwargs):
-            calls.append((name, kwargs))
-            answer = answers[name]
-            if isinstance(answer, Exception):
-                raise answer
-            return answer
-
-        return call
-
-    for name in answers:
-        monkeypatch.setattr(services, name, fake(name))
-    return type("Gateway", (), {"calls": calls, "answers": answers})
-
-
-def called(gateway, name):
-    return [kwargs for call, kwargs in gateway.calls if call == name]
+    return recorded_gateway(monkeypatch, answers)
 
 
 # --- OAuth state --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 and answers come from a dict (an exception is raised), so a test sees what would go to Stripe."""
 
 from accounts import services
+from accounts.stripe_connect import ConnectedAccount
 
 
 def recorded_gateway(monkeypatch, answers: dict):
@@ -26,3 +27,15 @@ def recorded_gateway(monkeypatch, answers: dict):
 def called(gateway, name: str) -> list[dict]:
     """The keyword arguments of each call to `name`, in order."""
     return [kwargs for call, kwargs in gateway.calls if call == name]
+
+
+def connected(account_id="acct_1Svc", account_type="standard", ready=True, due=()):
+    """An account as Stripe reports it: `ready` sets charges, payouts and details at once."""
+    return ConnectedAccount(
+        id=account_id,
+        account_type=account_type,
+        charges_enabled=ready,
+        payouts_enabled=ready,
+        details_submitted=ready,
+        requirements_due=tuple(due),
+    )

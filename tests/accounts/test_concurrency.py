@@ -9,8 +9,8 @@ from django.db import connection, connections
 
 from accounts import services
 from accounts.models import StripeAccount
-from accounts.stripe_connect import ConnectedAccount
 from tests.accounts.factories import SellerFactory
+from tests.accounts.gateway import connected
 
 THREADS = 10
 
@@ -26,14 +26,7 @@ pytestmark = [
 def test_ten_concurrent_onboarding_clicks_link_one_account_without_an_error(monkeypatch):
     seller = SellerFactory()
     # Stripe answers every click with the same account: they share one idempotency key.
-    account = ConnectedAccount(
-        id="acct_1Raced",
-        account_type="express",
-        charges_enabled=False,
-        payouts_enabled=False,
-        details_submitted=False,
-        requirements_due=("external_account",),
-    )
+    account = connected("acct_1Raced", "express", ready=False, due=["external_account"])
     monkeypatch.setattr(services, "account_create", lambda **kwargs: account)
     monkeypatch.setattr(
         services, "account_onboarding_link_create", lambda **kwargs: "https://onboard.test/link"

@@ -26,10 +26,10 @@ from accounts.services import (
     stripe_account_oauth_url,
     stripe_account_start_onboarding,
 )
-from accounts.stripe_connect import BankAccount, ConnectedAccount, CustomAccountDetails
+from accounts.stripe_connect import BankAccount, CustomAccountDetails
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import StripeAccountFactory
-from tests.accounts.gateway import called, recorded_gateway
+from tests.accounts.gateway import called, connected, recorded_gateway
 
 pytestmark = pytest.mark.django_db
 
@@ -139,14 +139,7 @@ def bank(bank_id: str, currency: str = "usd") -> BankAccount:
 
 def custom_details(*banks: BankAccount, default_currency: str = "usd") -> CustomAccountDetails:
     return CustomAccountDetails(
-        account=ConnectedAccount(
-            id=ACCOUNT_ID,
-            account_type="custom",
-            charges_enabled=True,
-            payouts_enabled=True,
-            details_submitted=True,
-            requirements_due=(),
-        ),
+        account=connected(ACCOUNT_ID, "custom"),
         country="US",
         default_currency=default_currency,
         business_type="individual",
@@ -446,21 +439,9 @@ def connect_gateway(monkeypatch):
         monkeypatch,
         {
             "oauth_token_exchange": "acct_1Std",
-            "account_retrieve": ConnectedAccount(
-                id="acct_1Std",
-                account_type="standard",
-                charges_enabled=True,
-                payouts_enabled=True,
-                details_submitted=True,
-                requirements_due=(),
-            ),
-            "account_create": ConnectedAccount(
-                id="acct_1Exp",
-                account_type="express",
-                charges_enabled=False,
-                payouts_enabled=False,
-                details_submitted=False,
-                requirements_due=("external_account",),
+            "account_retrieve": connected("acct_1Std"),
+            "account_create": connected(
+                "acct_1Exp", "express", ready=False, due=["external_account"]
             ),
             "account_onboarding_link_create": "https://onboard.test/link",
         },

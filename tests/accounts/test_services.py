@@ -23,25 +23,13 @@ from accounts.services import (
     stripe_account_start_onboarding,
     user_update_profile,
 )
-from accounts.stripe_connect import ConnectedAccount
 from catalog.selectors import course_sale_blocker
 from site_config.stripe_client import StripeErrorCode, StripeGatewayError
 from tests.accounts.factories import StripeAccountFactory
-from tests.accounts.gateway import called, recorded_gateway
+from tests.accounts.gateway import called, connected, recorded_gateway
 from tests.catalog.factories import CourseFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def connected(account_id="acct_1Svc", account_type="standard", ready=True, due=()):
-    return ConnectedAccount(
-        id=account_id,
-        account_type=account_type,
-        charges_enabled=ready,
-        payouts_enabled=ready,
-        details_submitted=ready,
-        requirements_due=tuple(due),
-    )
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import responses
 
 from checkout import stripe_payments
 from checkout.models import Order
+from site_config.stripe_client import StripeGatewayError
 from tests.accounts.factories import StripeAccountFactory
 from tests.catalog.factories import CourseFactory
 
@@ -150,3 +151,84 @@ def dispute_state(
         withdrawn=0 if status == "won" else amount,
         fee=1500,
     )
+
+
+class FakeGateway:
+    """Records calls to the gateway functions and answers like Stripe would."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[tuple[str, dict]] = []
+        self.session: stripe_payments.CheckoutSession | None = None
+        self.error: StripeGatewayError | None = None
+        self.amount_refunded = 0
+        self.dispute: stripe_payments.DisputeState | None = None
+        self.refunds: tuple[stripe_payments.RefundState, ...] = ()
+        for name in (
+            "checkout_session_create",
+            "checkout_session_retrieve",
+            "transfer_create",
+            "refund_create",
+            "transfer_reversal_create",
+            "transfer_reversal_find",
+            "charge_retrieve",
+            "dispute_retrieve",
+        ):
+            monkeypatch.setattr(stripe_payments, name, self._recorder(name))
+
+    def _recorder(self, name):
+        def record(**kwargs):
+            self.calls.append((name, kwargs))
+            if self.error is not None:
+                raise self.error
+            return getattr(self, f"_{name}")(**kwargs)
+
+        return record
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def kwargs(self, name: str) -> dict:
+        return next(kwargs for called, kwargs in self.calls if called == name)
+
+    def _checkout_session_create(self, **kwargs):
+        return opened_session(
+            id=f"cs_test_{kwargs['order_id']}",
+            url=f"https://checkout.stripe.test/{kwargs['order_id']}",
+            **kwargs,
+        )
+
+    def _checkout_session_retrieve(self, **kwargs):
+        return self.session
+
+    def _transfer_create(self, **kwargs):
+        return stripe_payments.TransferResult(id="tr_separate", amount=kwargs["amount"])
+
+    def _refund_create(self, **kwargs):
+        return stripe_payments.RefundResult(
+            id=f"re_{kwargs['refund_id']}", status="succeeded", amount=kwargs["amount"]
+        )
+
+    def _transfer_reversal_create(self, **kwargs):
+        return stripe_payments.TransferResult(
+            id=f"trr_{kwargs['refund_id']}", amount=kwargs["amount"]
+        )
+
+    def _transfer_reversal_find(self, **kwargs):
+        return None
+
+    def _dispute_retrieve(self, **kwargs):
+        return self.dispute
+
+    def _charge_retrieve(self, **kwargs):
+        return stripe_payments.ChargeState(
+            id=kwargs["charge_id"],
+            payment_intent_id="pi",
+            amount=0,
+            amount_refunded=self.amount_refunded,
+            refunds=self.refunds,
+        )
+
+
+@pytest.fixture
+def gateway(monkeypatch):
+    return FakeGateway(monkeypatch)

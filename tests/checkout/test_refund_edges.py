@@ -18,14 +18,8 @@ from checkout.services.refunds import (
 from site_config.stripe_client import StripeGatewayError
 from tests.checkout.conftest import dispute_state
 from tests.checkout.factories import PaidOrderFactory, RefundFactory
-from tests.checkout.test_services import FakeGateway
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def gateway(monkeypatch):
-    return FakeGateway(monkeypatch)
 
 
 def _separate_sale() -> Order:

@@ -621,8 +621,16 @@ def refreshed(monkeypatch):
     return asked
 
 
-def test_account_updated_refreshes_the_account_through_the_accounts_service(
-    client, settings, refreshed
+@pytest.mark.parametrize(
+    ("event_account", "endpoint"),
+    [
+        ("acct_1", "connect"),
+        # Sent to the platform's endpoint, the event names no account: the object says which.
+        ("", "platform"),
+    ],
+)
+def test_account_updated_refreshes_the_account_it_describes_through_the_accounts_service(
+    client, settings, refreshed, event_account, endpoint
 ):
     response = deliver(
         client,
@@ -631,14 +639,14 @@ def test_account_updated_refreshes_the_account_through_the_accounts_service(
             "account.updated",
             {"id": "acct_1", "object": "account", "charges_enabled": True},
             event_id="evt_acct",
-            account="acct_1",
+            account=event_account,
         ),
-        connect=True,
+        connect=endpoint == "connect",
     )
 
     assert response.status_code == 200
     assert refreshed == ["acct_1"]
-    assert WebhookEvent.objects.get().endpoint == "connect"
+    assert WebhookEvent.objects.get().endpoint == endpoint
 
 
 def test_deauthorization_disconnects_the_account_through_the_accounts_service(
@@ -790,23 +798,6 @@ def test_reprocessing_a_sellers_payout_event_has_their_payouts_read_again(settin
 
     snapshot.refresh_from_db()
     assert snapshot.stale is True
-
-
-def test_account_updated_without_an_event_account_refreshes_the_account_it_describes(
-    client, settings, refreshed
-):
-    response = deliver(
-        client,
-        settings,
-        event_payload(
-            "account.updated",
-            {"id": "acct_1Platform", "object": "account", "charges_enabled": True},
-            event_id="evt_acct_platform",
-        ),
-    )
-
-    assert response.status_code == 200
-    assert refreshed == ["acct_1Platform"]
 
 
 @pytest.fixture
